@@ -1,0 +1,137 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { ApiError, payloadTooLarge } from '../../shared/errors.js';
+import { preflightHeaders } from '../../shared/http/cors.js';
+import { errorToResponse } from '../../shared/http/errorResponse.js';
+import { SECURITY_HEADERS } from '../../shared/http/securityHeaders.js';
+import { routes, type RouteDefinition } from '../../shared/routes.js';
+import { lambdaContext, toApiGatewayEvent, writeResult } from './apiGatewayEvent.js';
+import { openLocalRuntime, type LocalRuntime } from './localRuntime.js';
+import { RouteMatcher } from './routeMatcher.js';
+
+type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface LocalServerOptions {
+  env?: NodeJS.ProcessEnv;
+  dataDir?: string;
+  port?: number;
+  host?: string;
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  runtime: LocalRuntime;
+  close(): Promise<void>;
+}
+
+/** Loads every route's entry file from functions/, exactly the module Lambda would run. */
+async function loadHandlers(): Promise<Map<RouteDefinition, LambdaHandler>> {
+  const handlers = new Map<RouteDefinition, LambdaHandler>();
+  for (const route of routes) {
+    const mod = (await import(new URL(`../../functions/${route.handler}.ts`, import.meta.url).href)) as { handler?: LambdaHandler };
+    if (typeof mod.handler !== 'function') throw new Error(`functions/${route.handler}.ts exports no handler`);
+    handlers.set(route, mod.handler);
+  }
+  return handlers;
+}
+
+/** Reads the body up to `limit` bytes; beyond it, stops reading and throws 413. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(payloadTooLarge(`Request body too large: the limit for this endpoint is ${limit} bytes`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.pause();
+        reject(payloadTooLarge(`Request body too large: the limit for this endpoint is ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function sendError(res: ServerResponse, err: unknown, extraHeaders: Record<string, string> = {}): void {
+  const result = errorToResponse(err);
+  result.headers = { ...SECURITY_HEADERS, ...result.headers, ...extraHeaders };
+  writeResult(res, result);
+}
+
+/**
+ * The local stand-in for API Gateway: turns each HTTP request into a payload-v2 event, invokes
+ * the same handler Lambda runs, and writes its result back. Every route of shared/routes.ts.
+ */
+export async function startLocalServer(options: LocalServerOptions = {}): Promise<RunningServer> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? ((l: string) => console.log(l));
+  const runtime = await openLocalRuntime({ env, dataDir: options.dataDir, log });
+  const handlers = await loadHandlers();
+  const matcher = new RouteMatcher();
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = req.method ?? 'GET';
+    let match;
+    try {
+      match = matcher.match(method === 'OPTIONS' ? 'GET' : method, url.pathname);
+    } catch {
+      return sendError(res, new ApiError(400, 'Malformed URL encoding in path'));
+    }
+    if (method === 'OPTIONS') {
+      if (match.kind === 'not-found') return sendError(res, new ApiError(404, 'Not found'));
+      res.writeHead(204, { ...SECURITY_HEADERS, ...preflightHeaders(req.headers.origin) });
+      return void res.end();
+    }
+    if (match.kind === 'not-found') return sendError(res, new ApiError(404, `No endpoint ${method} ${url.pathname}`));
+    if (match.kind === 'method-not-allowed') {
+      return sendError(res, new ApiError(405, `Method ${method} is not allowed here`), { Allow: match.allowed.join(', ') });
+    }
+    const body = await readBody(req, match.route.maxBodyBytes);
+    const event = toApiGatewayEvent(req, url, match.route, match.params, body);
+    const context = { ...lambdaContext(match.route, event.requestContext.requestId), dependencies: runtime.deps };
+    const result = await handlers.get(match.route)!(event, context);
+    writeResult(res, result);
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) sendError(res, err, err instanceof ApiError && err.status === 413 ? { Connection: 'close' } : {});
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host ?? '127.0.0.1';
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    runtime,
+    close: () =>
+      (closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const force = setTimeout(() => server.closeAllConnections(), 5000);
+        await closed;
+        clearTimeout(force);
+        await runtime.close();
+      })()),
+  };
+}

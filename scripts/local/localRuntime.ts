@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PgDatabase } from '../../shared/adapters/postgres/PgDatabase.js';
+import { migrate } from '../../shared/db/migrate.js';
+import type { Database } from '../../shared/ports/Database.js';
+import { assembleDependencies, createDynamoClient, documentClient } from '../../shared/runtime/awsDependencies.js';
+import type { Dependencies } from '../../shared/runtime/Dependencies.js';
+import { EmbeddedDynamo } from './EmbeddedDynamo.js';
+import { PgliteDatabase } from './PgliteDatabase.js';
+import { ensureSessionsTable } from './sessionsTableBootstrap.js';
+
+export interface LocalRuntime {
+  deps: Dependencies;
+  /** What was chosen, for the start-up banner. */
+  stores: { postgres: string; dynamodb: string };
+  close(): Promise<void>;
+}
+
+export interface LocalRuntimeOptions {
+  env: NodeJS.ProcessEnv;
+  /** Where embedded stores and the generated JWT secret live; undefined keeps them in memory. */
+  dataDir?: string;
+  log?: (line: string) => void;
+}
+
+async function jwtSecretFor(env: NodeJS.ProcessEnv, dataDir?: string): Promise<string> {
+  if (env.JWT_SECRET) return env.JWT_SECRET;
+  if (!dataDir) return randomBytes(48).toString('base64url');
+  const file = join(dataDir, 'jwt-secret');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const secret = randomBytes(48).toString('base64url');
+    // 'wx': if another process wrote it first, fail and read theirs.
+    try {
+      await writeFile(file, secret, { mode: 0o600, flag: 'wx' });
+      await chmod(file, 0o600);
+      return secret;
+    } catch {
+      return (await readFile(file, 'utf8')).trim();
+    }
+  }
+}
+
+async function ensureRootUser(deps: Dependencies, env: NodeJS.ProcessEnv, log: (l: string) => void): Promise<void> {
+  const { rows } = await deps.db.query<{ present: boolean }>(
+    "SELECT EXISTS (SELECT 1 FROM registry.users WHERE role = 'root') AS present",
+  );
+  if (rows[0]?.present) return;
+  const given = env.RFH_ROOT_PASSWORD;
+  const password = given ?? randomBytes(18).toString('base64url');
+  const created = await deps.users.ensureRoot(await deps.passwords.hash(password));
+  if (created && !given) {
+    // Printed once, on the start that creates root; never stored in plain text.
+    log(`Created user "root" with generated password: ${password}  (set RFH_ROOT_PASSWORD to choose one)`);
+  }
+}
+
+/**
+ * The stores behind `npm start`: PostgreSQL at DATABASE_URL or embedded PGlite, DynamoDB at
+ * DYNAMODB_ENDPOINT or embedded dynalite. Migrates, creates the sessions table and root user.
+ */
+export async function openLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const { env, dataDir } = options;
+  const log = options.log ?? ((l: string) => console.log(l));
+  if (dataDir) await mkdir(dataDir, { recursive: true });
+
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) await c().catch(() => {});
+  };
+  try {
+    let db: Database;
+    let postgres: string;
+    if (env.DATABASE_URL) {
+      db = new PgDatabase({ connectionString: env.DATABASE_URL, maxConnections: 10 });
+      postgres = 'PostgreSQL at DATABASE_URL';
+    } else {
+      db = await PgliteDatabase.open(dataDir ? join(dataDir, 'pg') : undefined);
+      postgres = dataDir ? `embedded PGlite in ${join(dataDir, 'pg')}` : 'embedded PGlite in memory';
+    }
+    closers.push(() => db.close());
+    await migrate(db);
+
+    let endpoint = env.DYNAMODB_ENDPOINT;
+    let dynamodb = `DynamoDB at ${endpoint}`;
+    if (!endpoint) {
+      const embedded = await EmbeddedDynamo.start(dataDir ? join(dataDir, 'dynamo') : undefined);
+      closers.push(() => embedded.stop());
+      endpoint = embedded.endpoint;
+      dynamodb = dataDir ? `embedded dynalite in ${join(dataDir, 'dynamo')}` : 'embedded dynalite in memory';
+    }
+    const raw = createDynamoClient(env, endpoint);
+    closers.push(async () => raw.destroy());
+    const sessionsTable = env.SESSIONS_TABLE ?? 'rfh-sessions';
+    await ensureSessionsTable(raw, sessionsTable);
+
+    const deps = assembleDependencies({
+      db,
+      dynamo: documentClient(raw),
+      sessionsTable,
+      jwtSecret: await jwtSecretFor(env, dataDir),
+      env,
+    });
+    closers.push(() => deps.background.drain());
+    await ensureRootUser(deps, env, log);
+    return { deps, stores: { postgres, dynamodb }, close: closeAll };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

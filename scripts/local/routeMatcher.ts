@@ -1,0 +1,51 @@
+import { routes, type RouteDefinition } from '../../shared/routes.js';
+
+interface CompiledRoute {
+  route: RouteDefinition;
+  pattern: RegExp;
+  params: string[];
+  /** Fewer parameters first: API Gateway prefers the most specific route. */
+  specificity: number;
+}
+
+function compile(route: RouteDefinition): CompiledRoute {
+  const params: string[] = [];
+  const source = route.path
+    .split('/')
+    .map((segment) => {
+      const m = /^\{([A-Za-z0-9_]+)(\+?)\}$/.exec(segment);
+      if (!m) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      params.push(m[1]!);
+      return m[2] ? '(.+)' : '([^/]+)';
+    })
+    .join('/');
+  return { route, pattern: new RegExp(`^${source}$`), params, specificity: params.length };
+}
+
+export type RouteMatch =
+  | { kind: 'route'; route: RouteDefinition; params: Record<string, string> }
+  | { kind: 'method-not-allowed'; allowed: string[] }
+  | { kind: 'not-found' };
+
+/** Matches requests against the route table the way API Gateway does. */
+export class RouteMatcher {
+  private readonly compiled = routes.map(compile).sort((a, b) => a.specificity - b.specificity);
+
+  match(method: string, path: string): RouteMatch {
+    const allowed: string[] = [];
+    for (const c of this.compiled) {
+      const m = c.pattern.exec(path);
+      if (!m) continue;
+      if (c.route.method !== method) {
+        allowed.push(c.route.method);
+        continue;
+      }
+      const params: Record<string, string> = {};
+      c.params.forEach((name, i) => {
+        params[name] = decodeURIComponent(m[i + 1]!);
+      });
+      return { kind: 'route', route: c.route, params };
+    }
+    return allowed.length ? { kind: 'method-not-allowed', allowed } : { kind: 'not-found' };
+  }
+}

@@ -1,0 +1,28 @@
+import { resolve } from 'node:path';
+import { startLocalServer } from './local/LocalServer.js';
+
+// `npm start`: the API on this machine, on embedded stores unless DATABASE_URL /
+// DYNAMODB_ENDPOINT point elsewhere. See README.md for the environment variables.
+const port = Number(process.env.PORT ?? 8080);
+const host = process.env.HOST ?? '127.0.0.1';
+const dataDir = resolve(process.env.RFH_DATA_DIR ?? '.data');
+
+const server = await startLocalServer({ port, host, dataDir });
+console.log(`RuleStack registry API listening on ${server.url}`);
+console.log(`  postgres: ${server.runtime.stores.postgres}`);
+console.log(`  dynamodb: ${server.runtime.stores.dynamodb}`);
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) {
+    console.log('Forced exit');
+    process.exit(1);
+  }
+  stopping = true;
+  console.log(`${signal} received, shutting down`);
+  await server.close();
+  console.log('Stopped cleanly');
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

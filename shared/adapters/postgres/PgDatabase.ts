@@ -1,0 +1,101 @@
+import pg from 'pg';
+import type { Database, QueryResult, SqlClient } from '../../ports/Database.js';
+import { toStoreError } from './storeErrors.js';
+
+export interface PgDatabaseOptions {
+  connectionString: string;
+  /** One small pool per process (per Lambda container behind RDS Proxy). */
+  maxConnections?: number;
+  statementTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+/**
+ * The PostgreSQL adapter on node-postgres. Unnamed statements only and no session-level SET:
+ * both would pin connections behind RDS Proxy. The statement timeout travels in the startup
+ * packet (`options`), which the proxy forwards without pinning.
+ */
+export class PgDatabase implements Database {
+  private readonly pool: pg.Pool;
+
+  constructor(options: PgDatabaseOptions) {
+    const statementTimeout = options.statementTimeoutMs ?? 5000;
+    this.pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.maxConnections ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
+      idleTimeoutMillis: 30_000,
+      statement_timeout: statementTimeout,
+      query_timeout: statementTimeout + 1000,
+    });
+    // An idle client losing its connection must not crash the process; the next query reconnects.
+    this.pool.on('error', () => {});
+  }
+
+  async query<Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+    try {
+      const result = await this.pool.query(text, params as unknown[]);
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+    } catch (err) {
+      throw toStoreError(err);
+    }
+  }
+
+  async exec(script: string): Promise<void> {
+    try {
+      await this.pool.query(script);
+    } catch (err) {
+      throw toStoreError(err);
+    }
+  }
+
+  async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw toStoreError(err);
+    }
+    const tx: SqlClient = {
+      async query<Row>(text: string, params: readonly unknown[] = []) {
+        try {
+          const result = await client.query(text, params as unknown[]);
+          return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+        } catch (err) {
+          throw toStoreError(err);
+        }
+      },
+      async exec(script: string) {
+        try {
+          await client.query(script);
+        } catch (err) {
+          throw toStoreError(err);
+        }
+      },
+    };
+    let broken = false;
+    try {
+      await tx.exec('BEGIN');
+      const result = await fn(tx);
+      await tx.exec('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

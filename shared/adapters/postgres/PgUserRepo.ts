@@ -1,0 +1,118 @@
+import { conflict } from '../../errors.js';
+import { constraintName, sqlState, UNIQUE_VIOLATION, type Database } from '../../ports/Database.js';
+import type { AuthStateChange, NewUser, UserRepo } from '../../ports/UserRepo.js';
+import type { Role } from '../../routes.js';
+import type { UserRecord } from '../../users/User.js';
+
+interface UserRow {
+  id: number;
+  username: string;
+  email: string;
+  role: Role;
+  password_hash: string;
+  active: boolean;
+  auth_version: number;
+  created_at: Date | string;
+  updated_at: Date | string;
+  last_login: Date | string | null;
+}
+
+const COLUMNS = 'id, username, email, role, password_hash, active, auth_version, created_at, updated_at, last_login';
+
+const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
+
+function toUser(row: UserRow): UserRecord {
+  return {
+    id: row.id,
+    username: row.username,
+    email: row.email,
+    role: row.role,
+    passwordHash: row.password_hash,
+    active: row.active,
+    authVersion: row.auth_version,
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+    lastLogin: row.last_login === null ? null : toDate(row.last_login),
+  };
+}
+
+function toChange(row: { id: number; auth_version: number; role: Role; active: boolean }): AuthStateChange {
+  return { userId: row.id, authVersion: row.auth_version, role: row.role, active: row.active };
+}
+
+export class PgUserRepo implements UserRepo {
+  constructor(private readonly db: Database) {}
+
+  async create(user: NewUser): Promise<UserRecord> {
+    try {
+      const { rows } = await this.db.query<UserRow>(
+        `INSERT INTO registry.users (username, email, password_hash, role)
+         VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+        [user.username, user.email, user.passwordHash, user.role],
+      );
+      return toUser(rows[0]!);
+    } catch (err) {
+      if (sqlState(err) === UNIQUE_VIOLATION) {
+        const which = constraintName(err);
+        if (which === 'users_email_key') throw conflict('Email address is already registered');
+        throw conflict('Username is already taken');
+      }
+      throw err;
+    }
+  }
+
+  async findByUsername(username: string): Promise<UserRecord | null> {
+    const { rows } = await this.db.query<UserRow>(
+      `SELECT ${COLUMNS} FROM registry.users WHERE lower(username) = lower($1)`,
+      [username],
+    );
+    return rows[0] ? toUser(rows[0]) : null;
+  }
+
+  async findById(id: number): Promise<UserRecord | null> {
+    const { rows } = await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM registry.users WHERE id = $1`, [id]);
+    return rows[0] ? toUser(rows[0]) : null;
+  }
+
+  async recordLogin(id: number, at: Date): Promise<void> {
+    // GREATEST: a late, out-of-order update never moves last_login backwards.
+    await this.db.query(
+      'UPDATE registry.users SET last_login = GREATEST(last_login, $2) WHERE id = $1',
+      [id, at],
+    );
+  }
+
+  async updatePassword(id: number, passwordHash: string): Promise<AuthStateChange | null> {
+    const { rows } = await this.db.query<{ id: number; auth_version: number; role: Role; active: boolean }>(
+      `UPDATE registry.users
+          SET password_hash = $2, auth_version = auth_version + 1, updated_at = now()
+        WHERE id = $1 AND active
+        RETURNING id, auth_version, role, active`,
+      [id, passwordHash],
+    );
+    return rows[0] ? toChange(rows[0]) : null;
+  }
+
+  async deactivate(id: number): Promise<AuthStateChange | null> {
+    const { rows } = await this.db.query<{ id: number; auth_version: number; role: Role; active: boolean }>(
+      `UPDATE registry.users
+          SET active = false, auth_version = auth_version + 1, updated_at = now(), deactivated_at = now()
+        WHERE id = $1 AND active AND role <> 'root'
+        RETURNING id, auth_version, role, active`,
+      [id],
+    );
+    return rows[0] ? toChange(rows[0]) : null;
+  }
+
+  async ensureRoot(passwordHash: string): Promise<boolean> {
+    // ON CONFLICT DO NOTHING: the single-root index settles two processes starting at once.
+    const { rowCount } = await this.db.query(
+      `INSERT INTO registry.users (username, email, password_hash, role)
+       SELECT 'root', 'root@localhost', $1, 'root'
+        WHERE NOT EXISTS (SELECT 1 FROM registry.users WHERE role = 'root')
+       ON CONFLICT DO NOTHING`,
+      [passwordHash],
+    );
+    return rowCount > 0;
+  }
+}

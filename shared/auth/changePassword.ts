@@ -1,0 +1,31 @@
+import { ApiError, tooManyRequests, unauthorized } from '../errors.js';
+import type { Dependencies } from '../runtime/Dependencies.js';
+import type { ChangePasswordRequest } from '../users/schemas.js';
+import type { Principal } from './Principal.js';
+import { throttleAccount } from './login.js';
+
+/**
+ * Changes the caller's password and ends every other session at once: the user's auth state in
+ * DynamoDB gets a revocation time, and the caller's own session is moved past it first, so it
+ * never stops working. Wrong current passwords count towards the login throttle.
+ */
+export async function changePassword(deps: Dependencies, caller: Principal, input: ChangePasswordRequest) {
+  const account = throttleAccount(caller.username);
+  const [user, throttle] = await Promise.all([deps.users.findById(caller.userId), deps.loginThrottle.current(account)]);
+  if (!user || !user.active) throw unauthorized('Invalid or expired token');
+  if (throttle.failures >= deps.config.loginThrottle.maxFailures) {
+    throw tooManyRequests('Too many failed password attempts for this account, try again later', throttle.retryAfterSeconds);
+  }
+  if (!(await deps.passwords.verify(user.passwordHash, input.current_password))) {
+    await deps.loginThrottle.recordFailure(account);
+    throw new ApiError(400, 'Current password is incorrect');
+  }
+  const change = await deps.users.updatePassword(user.id, await deps.passwords.hash(input.new_password));
+  if (!change) throw unauthorized('Invalid or expired token');
+
+  const revokeBefore = Date.now();
+  await deps.sessions.reissue(caller.tokenHash, revokeBefore);
+  await deps.sessions.applyUserState(change, revokeBefore);
+  deps.background.run('delete old sessions', () => deps.sessions.deleteAllForUser(user.id, caller.tokenHash));
+  return { message: 'Password changed successfully; other sessions have been signed out' };
+}

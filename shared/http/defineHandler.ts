@@ -1,0 +1,175 @@
+import middy, { type MiddlewareObj } from '@middy/core';
+import httpCors from '@middy/http-cors';
+import type { z } from 'zod';
+import type { Principal } from '../auth/Principal.js';
+import { ApiError, forbidden, payloadTooLarge, tooManyRequests, unauthorized } from '../errors.js';
+import { findRoute, roleAtLeast, type RouteDefinition, type RouteKey } from '../routes.js';
+import { dependencies, type Dependencies } from '../runtime/Dependencies.js';
+import { authenticate, bearerToken } from './authenticate.js';
+import { allowedOrigins, CORS_POLICY } from './cors.js';
+import { errorToResponse, jsonResponse } from './errorResponse.js';
+import { RateLimiter } from './RateLimiter.js';
+import { securityHeaders } from './securityHeaders.js';
+import type { ApiContext, HandlerResult, HttpEvent, HttpResponse } from './types.js';
+import { parseWith } from './validation.js';
+
+export interface HandlerInput<B, Q> {
+  body: B;
+  query: Q;
+  /** The caller; null only on public routes called without a valid token. */
+  principal: Principal | null;
+  deps: Dependencies;
+  event: HttpEvent;
+  /** Path parameters, already URL-decoded by API Gateway. */
+  params: Record<string, string>;
+  sourceIp: string;
+}
+
+export interface HandlerSpec<BS extends z.ZodType | undefined, QS extends z.ZodType | undefined> {
+  route: RouteKey;
+  /** JSON body schema; without one, any body is rejected. */
+  body?: BS;
+  query?: QS;
+  /** On a public route, identify the caller when a valid token is sent (e.g. admin registering others). */
+  identifyCaller?: boolean;
+  handle(
+    input: HandlerInput<BS extends z.ZodType ? z.infer<BS> : undefined, QS extends z.ZodType ? z.infer<QS> : undefined>,
+  ): Promise<HandlerResult>;
+}
+
+const rateLimiter = new RateLimiter();
+
+/** The caller of an authenticated route (the stack guarantees one there). */
+export function signedIn(input: { principal: Principal | null }): Principal {
+  if (!input.principal) throw unauthorized();
+  return input.principal;
+}
+
+function decodeBody(event: HttpEvent): Buffer {
+  if (!event.body) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+function header(event: HttpEvent, name: string): string | undefined {
+  return event.headers?.[name] ?? event.headers?.[name.toLowerCase()];
+}
+
+/** Reads dependencies and enforces the route table: size limit, rate limit, authentication, role. */
+function routeGuard(route: RouteDefinition, identifyCaller: boolean): MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContext> {
+  return {
+    before: async (request) => {
+      const deps = request.context.dependencies ?? (await dependencies());
+      request.context.rfh = { route, deps, principal: null, body: undefined, query: undefined };
+      const event = request.event;
+
+      const declared = Number(header(event, 'content-length') ?? NaN);
+      const size = event.body ? (event.isBase64Encoded ? Math.floor((event.body.length * 3) / 4) : Buffer.byteLength(event.body)) : 0;
+      if (size > route.maxBodyBytes || (Number.isFinite(declared) && declared > route.maxBodyBytes)) {
+        throw payloadTooLarge(
+          route.maxBodyBytes === 0
+            ? 'This endpoint takes no request body'
+            : `Request body too large: the limit for this endpoint is ${route.maxBodyBytes} bytes`,
+        );
+      }
+
+      if (deps.config.rateLimitEnabled) {
+        const wait = rateLimiter.hit(`${route.method} ${route.path} ${event.requestContext.http.sourceIp}`, route.rateLimitPerMinute);
+        if (wait > 0) throw tooManyRequests('Too many requests, slow down', wait);
+      }
+
+      const token = bearerToken(event);
+      if (route.access !== 'public') {
+        if (!token) throw unauthorized('Authentication required');
+        const principal = await authenticate(deps, token);
+        if (!roleAtLeast(principal.role, route.access)) throw forbidden('Insufficient permissions');
+        request.context.rfh.principal = principal;
+      } else if (identifyCaller && token) {
+        request.context.rfh.principal = await authenticate(deps, token);
+      }
+    },
+  };
+}
+
+function parseInput(body?: z.ZodType, query?: z.ZodType): MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContext> {
+  return {
+    before: (request) => {
+      const { event } = request;
+      const raw = decodeBody(event);
+      if (body) {
+        const type = header(event, 'content-type');
+        if (type && !/^application\/(.+\+)?json\b/i.test(type)) {
+          throw new ApiError(415, 'Content-Type must be application/json');
+        }
+        let parsed: unknown;
+        try {
+          parsed = raw.length === 0 ? undefined : JSON.parse(raw.toString('utf8'));
+        } catch {
+          throw new ApiError(400, 'Request body is not valid JSON');
+        }
+        if (parsed === undefined || parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+          throw new ApiError(400, 'Request body must be a JSON object');
+        }
+        request.context.rfh.body = parseWith(body, parsed, 'body');
+      }
+      if (query) request.context.rfh.query = parseWith(query, event.queryStringParameters ?? {}, 'query');
+    },
+  };
+}
+
+/** Maps errors to responses once, for every handler. */
+const errorMapping = (): MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContext> => ({
+  onError: (request) => {
+    request.response = errorToResponse(request.error, request.context.awsRequestId);
+  },
+});
+
+function toResponse(result: HandlerResult): HttpResponse {
+  if (result.bytes) {
+    return {
+      statusCode: result.status,
+      headers: { 'Content-Type': 'application/octet-stream', ...result.headers },
+      body: Buffer.from(result.bytes).toString('base64'),
+      isBase64Encoded: true,
+    };
+  }
+  return jsonResponse(result.status, result.body ?? {}, result.headers);
+}
+
+/**
+ * Builds a Lambda handler for one route of the table with the shared middleware stack:
+ * CORS, security headers, error mapping, size and rate limits, authentication and role checks
+ * from the route table, JSON parsing and schema validation. The handler itself only calls a use
+ * case and shapes the result.
+ */
+export function defineHandler<BS extends z.ZodType | undefined = undefined, QS extends z.ZodType | undefined = undefined>(
+  spec: HandlerSpec<BS, QS>,
+) {
+  const route = findRoute(spec.route);
+  return middy<HttpEvent, HttpResponse, Error, ApiContext>()
+    .use(
+      httpCors({
+        origins: allowedOrigins(),
+        headers: CORS_POLICY.allowHeaders.join(','),
+        exposeHeaders: CORS_POLICY.exposeHeaders.join(','),
+        methods: CORS_POLICY.allowMethods.join(','),
+        maxAge: CORS_POLICY.maxAgeSeconds,
+      }) as MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContext>,
+    )
+    .use(securityHeaders() as MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContext>)
+    .use(errorMapping())
+    .use(routeGuard(route, spec.identifyCaller ?? false))
+    .use(parseInput(spec.body, spec.query))
+    .handler(async (event, context) => {
+      const state = context.rfh;
+      const result = await spec.handle({
+        body: state.body as never,
+        query: state.query as never,
+        principal: state.principal,
+        deps: state.deps,
+        event,
+        params: (event.pathParameters ?? {}) as Record<string, string>,
+        sourceIp: event.requestContext.http.sourceIp,
+      });
+      return toResponse(result);
+    });
+}

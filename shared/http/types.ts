@@ -1,0 +1,32 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { Principal } from '../auth/Principal.js';
+import type { RouteDefinition } from '../routes.js';
+import type { Dependencies } from '../runtime/Dependencies.js';
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResponse = APIGatewayProxyStructuredResultV2;
+
+/** What the middleware stack has established about a request before the use case runs. */
+export interface RequestState {
+  route: RouteDefinition;
+  deps: Dependencies;
+  principal: Principal | null;
+  body: unknown;
+  query: unknown;
+}
+
+export type ApiContext = Context & {
+  rfh: RequestState;
+  /** Set by a runtime that owns its stores (the local server); Lambda builds them per container. */
+  dependencies?: Dependencies;
+};
+
+/** What a handler returns; the stack turns it into an API Gateway response. */
+export interface HandlerResult {
+  status: number;
+  /** Serialised as JSON unless `bytes` is given. */
+  body?: unknown;
+  /** A binary body (sent base64-encoded, as API Gateway expects). */
+  bytes?: Uint8Array;
+  headers?: Record<string, string>;
+}

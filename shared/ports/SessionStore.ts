@@ -1,0 +1,63 @@
+import type { Role } from '../routes.js';
+import type { AuthStateChange } from './UserRepo.js';
+
+/** One signed-in session, stored under the SHA-256 of its token (never the token itself). */
+export interface Session {
+  tokenHash: string;
+  userId: number;
+  username: string;
+  role: Role;
+  /** When the login that created it read the user row (ms since epoch). */
+  issuedAt: number;
+  /** ms since epoch. Checked in code too: the local emulator has no TTL. */
+  expiresAt: number;
+}
+
+/**
+ * The latest auth-relevant state of a user, as pushed by password changes, role changes and
+ * deactivation. A session issued before `revokedBefore` is dead; `role` overrides the role
+ * the session was created with.
+ */
+export interface UserAuthState {
+  userId: number;
+  authVersion: number;
+  role: Role;
+  active: boolean;
+  revokedBefore: number;
+}
+
+export interface SessionLookup {
+  session: Session | null;
+  state: UserAuthState | null;
+}
+
+export class SessionCollisionError extends Error {
+  constructor() {
+    super('A session with this token hash already exists');
+  }
+}
+
+export interface SessionStore {
+  /** Conditional put on the token hash: a duplicate throws SessionCollisionError, never overwrites. */
+  create(session: Session): Promise<void>;
+  /** The session and its user's auth state, in one consistent read. */
+  lookup(tokenHash: string, userId: number): Promise<SessionLookup>;
+  delete(tokenHash: string): Promise<void>;
+  /**
+   * Applies a user's new auth state if it is newer than the stored one (conditional write on
+   * authVersion). With `revokeBefore`, every session issued earlier stops working at once.
+   */
+  applyUserState(change: AuthStateChange, revokeBefore?: number): Promise<void>;
+  /** Moves a session's issuedAt forward so it survives a revocation its own user made. */
+  reissue(tokenHash: string, issuedAt: number): Promise<void>;
+  /** Physically removes a user's sessions (clean-up; revocation is already in effect). */
+  deleteAllForUser(userId: number, exceptTokenHash?: string): Promise<number>;
+  ping(): Promise<void>;
+}
+
+/** Counts failed logins per account in fixed windows, with an atomic counter. */
+export interface LoginThrottle {
+  /** Failures so far in the current window, and the seconds until it ends. */
+  current(account: string): Promise<{ failures: number; retryAfterSeconds: number }>;
+  recordFailure(account: string): Promise<number>;
+}

@@ -1,0 +1,31 @@
+import type { Role } from '../routes.js';
+import type { UserRecord } from '../users/User.js';
+
+export interface NewUser {
+  username: string;
+  email: string;
+  passwordHash: string;
+  role: Role;
+}
+
+/** What changed in the auth-relevant state of a user, to be pushed to the session store. */
+export interface AuthStateChange {
+  userId: number;
+  authVersion: number;
+  role: Role;
+  active: boolean;
+}
+
+export interface UserRepo {
+  /** Inserts a user; a duplicate username or email throws a 409 ApiError (settled by unique indexes). */
+  create(user: NewUser): Promise<UserRecord>;
+  findByUsername(username: string): Promise<UserRecord | null>;
+  findById(id: number): Promise<UserRecord | null>;
+  recordLogin(id: number, at: Date): Promise<void>;
+  /** Replaces the password hash of an active user; null when the user is gone. */
+  updatePassword(id: number, passwordHash: string): Promise<AuthStateChange | null>;
+  /** Deactivates an active, non-root user; null when there was nothing to deactivate. */
+  deactivate(id: number): Promise<AuthStateChange | null>;
+  /** Creates the single root user if there is none; true when it did. */
+  ensureRoot(passwordHash: string): Promise<boolean>;
+}

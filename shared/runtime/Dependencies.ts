@@ -1,0 +1,44 @@
+import type { Argon2PasswordHasher } from '../auth/PasswordHasher.js';
+import type { TokenService } from '../auth/TokenService.js';
+import type { AppConfig } from '../config.js';
+import type { Database } from '../ports/Database.js';
+import type { LoginThrottle, SessionStore } from '../ports/SessionStore.js';
+import type { UserRepo } from '../ports/UserRepo.js';
+import type { BackgroundTasks } from './BackgroundTasks.js';
+import { createAwsDependencies } from './awsDependencies.js';
+
+/** Everything a use case may touch. Built once per process (per Lambda container). */
+export interface Dependencies {
+  config: AppConfig;
+  db: Database;
+  users: UserRepo;
+  sessions: SessionStore;
+  loginThrottle: LoginThrottle;
+  tokens: TokenService;
+  passwords: Argon2PasswordHasher;
+  background: BackgroundTasks;
+}
+
+type Factory = () => Promise<Dependencies>;
+
+let factory: Factory | undefined;
+let current: Promise<Dependencies> | undefined;
+
+/**
+ * Chooses how dependencies are built. Without a call, Lambda's AWS factory is used; the local
+ * server registers its embedded-store factory (so no Lambda bundle carries PGlite or dynalite).
+ */
+export function provideDependencies(f: Factory): void {
+  factory = f;
+  current = undefined;
+}
+
+export function dependencies(): Promise<Dependencies> {
+  if (!current) {
+    current = (factory ?? createAwsDependencies)().catch((err: unknown) => {
+      current = undefined; // let the next request try again
+      throw err;
+    });
+  }
+  return current;
+}
