@@ -1,6 +1,10 @@
 import { resolve } from 'node:path';
 import { startLocalServer } from './local/LocalServer.js';
 
+// Lambda runs nodejs22.x; the SDK's notice that it will drop Node 20 is noise on a laptop.
+// (Read when the first client is built, after these imports.)
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 // `npm start`: the API on this machine, on embedded stores unless DATABASE_URL /
 // DYNAMODB_ENDPOINT point elsewhere. See README.md for the environment variables.
 const port = Number(process.env.PORT ?? 8080);

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { Database, QueryResult, SqlClient } from '../../shared/ports/Database.js';
 
@@ -22,6 +23,7 @@ export class PgliteDatabase implements Database {
 
   /** dataDir undefined: in memory. */
   static async open(dataDir?: string): Promise<PgliteDatabase> {
+    if (dataDir) await mkdir(dataDir, { recursive: true });
     return new PgliteDatabase(await PGlite.create(dataDir ? { dataDir } : {}));
   }
 

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoLoginThrottle } from '../../shared/adapters/dynamodb/DynamoLoginThrottle.js';
+import { DynamoSessionStore } from '../../shared/adapters/dynamodb/DynamoSessionStore.js';
+import { SessionCollisionError, type Session } from '../../shared/ports/SessionStore.js';
+import { createDynamoClient, documentClient } from '../../shared/runtime/awsDependencies.js';
+import { EmbeddedDynamo } from '../../scripts/local/EmbeddedDynamo.js';
+import { ensureSessionsTable } from '../../scripts/local/sessionsTableBootstrap.js';
+
+// The DynamoDB adapters against dynalite, a real DynamoDB emulator, over HTTP.
+let dynamo: EmbeddedDynamo;
+let raw: ReturnType<typeof createDynamoClient>;
+let store: DynamoSessionStore;
+const table = 'sessions-test';
+
+beforeAll(async () => {
+  dynamo = await EmbeddedDynamo.start();
+  raw = createDynamoClient({}, dynamo.endpoint);
+  await ensureSessionsTable(raw, table);
+  await ensureSessionsTable(raw, table); // idempotent
+  store = new DynamoSessionStore(documentClient(raw), table);
+});
+afterAll(async () => {
+  raw?.destroy();
+  await dynamo?.stop();
+});
+
+const session = (hash: string, userId = 1, over: Partial<Session> = {}): Session => ({
+  tokenHash: hash,
+  userId,
+  username: `user${userId}`,
+  role: 'user',
+  issuedAt: 1_000,
+  expiresAt: Date.now() + 3_600_000,
+  ...over,
+});
+
+describe('DynamoSessionStore on dynalite', () => {
+  it('stores and looks up a session with its user state in one read', async () => {
+    await store.create(session('a1'));
+    const found = await store.lookup('a1', 1);
+    expect(found.session).toMatchObject({ tokenHash: 'a1', userId: 1, username: 'user1', role: 'user', issuedAt: 1000 });
+    expect(found.state).toBeNull();
+    expect((await store.lookup('nope', 1)).session).toBeNull();
+  });
+
+  it('never overwrites a session: of concurrent puts of one hash exactly one lands', async () => {
+    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => store.create(session('dup', 1, { username: `w${i}` }))));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(SessionCollisionError);
+  });
+
+  it('applies only newer user states, whatever order they arrive in', async () => {
+    await store.applyUserState({ userId: 7, authVersion: 3, role: 'admin', active: true }, 5_000);
+    await store.applyUserState({ userId: 7, authVersion: 2, role: 'user', active: true }, 9_000);
+    const { state } = await store.lookup('none', 7);
+    expect(state).toEqual({ userId: 7, authVersion: 3, role: 'admin', active: true, revokedBefore: 5_000 });
+    await Promise.all(
+      [4, 6, 5].map((v) => store.applyUserState({ userId: 7, authVersion: v, role: v === 6 ? 'publisher' : 'user', active: true })),
+    );
+    expect((await store.lookup('none', 7)).state).toMatchObject({ authVersion: 6, role: 'publisher', revokedBefore: 5_000 });
+  });
+
+  it('reissues a live session only', async () => {
+    await store.create(session('re', 2));
+    await store.reissue('re', 42_000);
+    expect((await store.lookup('re', 2)).session?.issuedAt).toBe(42_000);
+    await store.reissue('gone', 1); // no error, creates nothing
+    expect((await store.lookup('gone', 2)).session).toBeNull();
+  });
+
+  it('deletes one session, or all of a user but one', async () => {
+    for (const h of ['u3a', 'u3b', 'u3c']) await store.create(session(h, 3));
+    await store.create(session('u4a', 4));
+    await store.delete('u3a');
+    expect((await store.lookup('u3a', 3)).session).toBeNull();
+    expect(await store.deleteAllForUser(3, 'u3c')).toBe(1);
+    expect((await store.lookup('u3b', 3)).session).toBeNull();
+    expect((await store.lookup('u3c', 3)).session).not.toBeNull();
+    expect((await store.lookup('u4a', 4)).session).not.toBeNull();
+  });
+});
+
+describe('DynamoLoginThrottle on dynalite', () => {
+  it('counts concurrent failures atomically, per window', async () => {
+    let now = 1_800_000_000_000;
+    const throttle = new DynamoLoginThrottle(documentClient(raw), table, 900, () => now);
+    await Promise.all(Array.from({ length: 25 }, () => throttle.recordFailure('eve')));
+    expect((await throttle.current('eve')).failures).toBe(25);
+    expect((await throttle.current('someone-else')).failures).toBe(0);
+    now += 900_000; // next window
+    expect((await throttle.current('eve')).failures).toBe(0);
+  });
+});
+
+describe('store unavailability', () => {
+  it('maps an unreachable DynamoDB to StoreUnavailableError', async () => {
+    const dead = createDynamoClient({}, 'http://127.0.0.1:1');
+    const s = new DynamoSessionStore(documentClient(dead), table);
+    await expect(s.lookup('x', 1)).rejects.toMatchObject({ name: 'StoreUnavailableError', store: 'dynamodb' });
+    await expect(s.ping()).rejects.toMatchObject({ name: 'StoreUnavailableError' });
+    dead.destroy();
+  });
+});
