@@ -3,7 +3,7 @@ import { PgDatabase } from '../../shared/adapters/postgres/PgDatabase.js';
 import { PgUserRepo } from '../../shared/adapters/postgres/PgUserRepo.js';
 import { migrate } from '../../shared/db/migrate.js';
 import { ApiError } from '../../shared/errors.js';
-import { createScratchDatabase } from '../support/postgres.js';
+import { createScratchDatabase } from '../../scripts/local/scratchDatabase.js';
 import { databaseEngines, type TestDatabase } from '../support/stores.js';
 
 describe.each(databaseEngines)('PgUserRepo on $name', (engine) => {

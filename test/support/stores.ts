@@ -2,7 +2,7 @@ import { PgDatabase } from '../../shared/adapters/postgres/PgDatabase.js';
 import { migrate } from '../../shared/db/migrate.js';
 import type { Database } from '../../shared/ports/Database.js';
 import { PgliteDatabase } from '../../scripts/local/PgliteDatabase.js';
-import { createScratchDatabase } from './postgres.js';
+import { createScratchDatabase } from '../../scripts/local/scratchDatabase.js';
 
 export interface TestDatabase {
   name: string;

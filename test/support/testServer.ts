@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalServer, type RunningServer } from '../../scripts/local/LocalServer.js';
-import { createScratchDatabase } from './postgres.js';
+import { createScratchDatabase } from '../../scripts/local/scratchDatabase.js';
 
 export const ROOT_PASSWORD = 'root-password-for-tests';
 

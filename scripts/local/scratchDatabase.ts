@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 /**
- * A throw-away database on the PostgreSQL server named by DATABASE_URL (CI sets it to this
- * machine's server), so test files never see each other's rows. Undefined when no server is
- * configured: the suites then run on PGlite only.
+ * A throw-away database on the PostgreSQL server at `base` (default DATABASE_URL; CI sets it to
+ * this machine's server), so test files and bench runs never see each other's rows. Undefined
+ * when no server is configured: the test suites then run on PGlite only.
  */
-export async function createScratchDatabase(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
-  const base = process.env.DATABASE_URL;
+export async function createScratchDatabase(
+  base = process.env.DATABASE_URL,
+): Promise<{ url: string; drop(): Promise<void> } | undefined> {
   if (!base) return undefined;
   const name = `rfh_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base });
