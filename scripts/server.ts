@@ -15,6 +15,7 @@ const server = await startLocalServer({ port, host, dataDir });
 console.log(`RuleStack registry API listening on ${server.url}`);
 console.log(`  postgres: ${server.runtime.stores.postgres}`);
 console.log(`  dynamodb: ${server.runtime.stores.dynamodb}`);
+console.log(`  blobs:    ${server.runtime.stores.blobs}`);
 
 let stopping = false;
 async function shutdown(signal: string) {

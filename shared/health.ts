@@ -18,17 +18,21 @@ async function probe(check: () => Promise<void>): Promise<'ok' | 'unavailable'> 
   }
 }
 
-/** Probes both data stores in parallel, each with a timeout. */
+/** Probes every data store in parallel, each with a timeout. */
 export async function checkHealth(deps: Dependencies) {
-  const [postgres, dynamodb] = await Promise.all([probe(() => deps.db.ping()), probe(() => deps.sessions.ping())]);
-  const healthy = postgres === 'ok' && dynamodb === 'ok';
+  const [postgres, dynamodb, blobs] = await Promise.all([
+    probe(() => deps.db.ping()),
+    probe(() => deps.sessions.ping()),
+    probe(() => deps.blobs.ping()),
+  ]);
+  const healthy = postgres === 'ok' && dynamodb === 'ok' && blobs === 'ok';
   return {
     healthy,
     body: {
       status: healthy ? 'ok' : 'unavailable',
       service: SERVICE_NAME,
       version: deps.config.serviceVersion,
-      stores: { postgres, dynamodb },
+      stores: { postgres, dynamodb, blobs },
       ...(healthy ? {} : { error: 'A data store is unreachable' }),
     },
   };

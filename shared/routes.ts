@@ -15,6 +15,12 @@ export interface RouteDefinition {
   method: HttpMethod;
   /** API Gateway HTTP API path template, e.g. /v1/packages/{name}. */
   path: string;
+  /**
+   * More API Gateway paths served by the same function. Scoped package names (`@scope/name`)
+   * arrive unescaped from the rfh client, as two path segments, and API Gateway variables match
+   * one segment: each `{name}` route also has a `{scope}/{name}` alias.
+   */
+  aliases?: readonly string[];
   /** Entry file under functions/, without extension. */
   handler: string;
   access: Access;
@@ -28,6 +34,14 @@ export interface RouteDefinition {
 }
 
 const JSON_BODY = 16 * 1024;
+/** Lambda's synchronous payload limit is 6 MB; API Gateway hands the body to it base64-encoded. */
+export const PUBLISH_BODY_LIMIT = 6 * 1024 * 1024;
+
+/** `/v1/packages/{name}<rest>` and its scoped alias `/v1/packages/{scope}/{name}<rest>`. */
+const packagePath = (rest = '') => ({
+  path: `/v1/packages/{name}${rest}`,
+  aliases: [`/v1/packages/{scope}/{name}${rest}`],
+});
 
 export const routes = [
   {
@@ -64,6 +78,66 @@ export const routes = [
     method: 'DELETE', path: '/v1/auth/delete-account', handler: 'auth/delete-account', access: 'user',
     rateLimitPerMinute: 20, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
     summary: 'Deactivate the signed-in account and end all its sessions',
+  },
+  {
+    method: 'GET', path: '/v1/packages', handler: 'packages/search', access: 'public',
+    rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 512, timeoutSeconds: 5,
+    summary: 'Search packages: one row per package with its latest version, by relevance',
+  },
+  {
+    method: 'POST', path: '/v1/packages', handler: 'packages/publish', access: 'publisher',
+    rateLimitPerMinute: 30, maxBodyBytes: PUBLISH_BODY_LIMIT, memoryMb: 1024, timeoutSeconds: 15,
+    summary: 'Publish a package version (multipart: manifest + archive)',
+  },
+  {
+    method: 'GET', ...packagePath(), handler: 'packages/get', access: 'public',
+    rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 512, timeoutSeconds: 5,
+    summary: 'A package: description, latest version, all versions, tags, owners',
+  },
+  {
+    method: 'GET', ...packagePath('/versions/{version}'), handler: 'packages/versions/get', access: 'public',
+    rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 512, timeoutSeconds: 5,
+    summary: 'One published version, with the SHA-256 of its archive',
+  },
+  {
+    method: 'GET', ...packagePath('/owners'), handler: 'packages/owners/list', access: 'public',
+    rateLimitPerMinute: 300, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
+    summary: "A package's owners",
+  },
+  {
+    method: 'PUT', ...packagePath('/owners/{username}'), handler: 'packages/owners/add', access: 'publisher',
+    rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 5,
+    summary: 'Add an owner (an owner or an admin; the new owner must be a publisher or above)',
+  },
+  {
+    method: 'DELETE', ...packagePath('/owners/{username}'), handler: 'packages/owners/remove', access: 'publisher',
+    rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 5,
+    summary: 'Remove an owner (never the last one)',
+  },
+  {
+    method: 'GET', path: '/v1/blobs/{sha256}', handler: 'blobs/get', access: 'public',
+    rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 512, timeoutSeconds: 10,
+    summary: 'Download an archive by its SHA-256 (bytes, or a redirect to a short-lived URL)',
+  },
+  {
+    method: 'GET', path: '/v1/admin/users', handler: 'admin/users/list', access: 'admin',
+    rateLimitPerMinute: 120, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
+    summary: 'List users (admin)',
+  },
+  {
+    method: 'DELETE', path: '/v1/admin/users/{id}', handler: 'admin/users/delete', access: 'admin',
+    rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
+    summary: 'Deactivate a user and end its sessions (admin; never yourself, never root)',
+  },
+  {
+    method: 'PUT', path: '/v1/admin/users/{username}/role', handler: 'admin/users/role', access: 'admin',
+    rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
+    summary: "Change a user's role (admin; never root's); takes effect on live sessions at once",
+  },
+  {
+    method: 'GET', path: '/v1/openapi.json', handler: 'openapi', access: 'public',
+    rateLimitPerMinute: 120, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
+    summary: 'This API, as an OpenAPI 3.1 document generated from the route table',
   },
 ] as const satisfies readonly RouteDefinition[];
 

@@ -1,10 +1,8 @@
 import { login } from '../../shared/auth/login.js';
 import { defineHandler } from '../../shared/http/defineHandler.js';
-import { loginRequest } from '../../shared/users/schemas.js';
 
 export const handler = defineHandler({
   route: 'POST /v1/auth/login',
-  body: loginRequest,
   async handle({ deps, body }) {
     return { status: 200, body: await login(deps, body) };
   },

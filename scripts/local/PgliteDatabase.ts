@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import type { Database, QueryResult, SqlClient } from '../../shared/ports/Database.js';
 
 function client(db: PGlite | Transaction): SqlClient {
@@ -24,7 +25,8 @@ export class PgliteDatabase implements Database {
   /** dataDir undefined: in memory. */
   static async open(dataDir?: string): Promise<PgliteDatabase> {
     if (dataDir) await mkdir(dataDir, { recursive: true });
-    return new PgliteDatabase(await PGlite.create(dataDir ? { dataDir } : {}));
+    // pg_trgm backs package search; PGlite ships it as a loadable extension.
+    return new PgliteDatabase(await PGlite.create({ ...(dataDir ? { dataDir } : {}), extensions: { pg_trgm } }));
   }
 
   query<Row>(text: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {

@@ -1,19 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PgDatabase } from '../../shared/adapters/postgres/PgDatabase.js';
 import { migrate } from '../../shared/db/migrate.js';
 import type { Database } from '../../shared/ports/Database.js';
 import { assembleDependencies, createDynamoClient, documentClient } from '../../shared/runtime/awsDependencies.js';
 import type { Dependencies } from '../../shared/runtime/Dependencies.js';
+import { createS3Client, S3BlobStore } from '../../shared/adapters/s3/S3BlobStore.js';
+import type { BlobStore } from '../../shared/ports/BlobStore.js';
 import { EmbeddedDynamo } from './EmbeddedDynamo.js';
+import { FsBlobStore } from './FsBlobStore.js';
 import { PgliteDatabase } from './PgliteDatabase.js';
 import { ensureSessionsTable } from './sessionsTableBootstrap.js';
 
 export interface LocalRuntime {
   deps: Dependencies;
   /** What was chosen, for the start-up banner. */
-  stores: { postgres: string; dynamodb: string };
+  stores: { postgres: string; dynamodb: string; blobs: string };
   close(): Promise<void>;
 }
 
@@ -96,8 +100,27 @@ export async function openLocalRuntime(options: LocalRuntimeOptions): Promise<Lo
     const sessionsTable = env.SESSIONS_TABLE ?? 'rfh-sessions';
     await ensureSessionsTable(raw, sessionsTable);
 
+    let blobs: BlobStore;
+    let blobsWhere: string;
+    if (env.BLOBS_BUCKET) {
+      blobs = new S3BlobStore(createS3Client(env), env.BLOBS_BUCKET);
+      blobsWhere = `S3 bucket ${env.BLOBS_BUCKET}${env.S3_ENDPOINT ? ` at ${env.S3_ENDPOINT}` : ''}`;
+    } else {
+      let folder: string;
+      if (dataDir) {
+        folder = join(dataDir, 'blobs');
+      } else {
+        folder = await mkdtemp(join(tmpdir(), 'rfh-blobs-'));
+        closers.push(() => rm(folder, { recursive: true, force: true }));
+      }
+      await mkdir(folder, { recursive: true });
+      blobs = new FsBlobStore(folder);
+      blobsWhere = `folder ${folder}`;
+    }
+
     const deps = assembleDependencies({
       db,
+      blobs,
       dynamo: documentClient(raw),
       sessionsTable,
       jwtSecret: await jwtSecretFor(env, dataDir),
@@ -105,7 +128,7 @@ export async function openLocalRuntime(options: LocalRuntimeOptions): Promise<Lo
     });
     closers.push(() => deps.background.drain());
     await ensureRootUser(deps, env, log);
-    return { deps, stores: { postgres, dynamodb }, close: closeAll };
+    return { deps, stores: { postgres, dynamodb, blobs: blobsWhere }, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -8,9 +8,9 @@ interface CompiledRoute {
   specificity: number;
 }
 
-function compile(route: RouteDefinition): CompiledRoute {
+function compile(route: RouteDefinition, path: string): CompiledRoute {
   const params: string[] = [];
-  const source = route.path
+  const source = path
     .split('/')
     .map((segment) => {
       const m = /^\{([A-Za-z0-9_]+)(\+?)\}$/.exec(segment);
@@ -27,9 +27,14 @@ export type RouteMatch =
   | { kind: 'method-not-allowed'; allowed: string[] }
   | { kind: 'not-found' };
 
-/** Matches requests against the route table the way API Gateway does. */
+/**
+ * Matches requests against the route table the way API Gateway does: each path and alias of
+ * every route, literal segments winning over variables.
+ */
 export class RouteMatcher {
-  private readonly compiled = routes.map(compile).sort((a, b) => a.specificity - b.specificity);
+  private readonly compiled = routes
+    .flatMap((r: RouteDefinition) => [r.path, ...(r.aliases ?? [])].map((p) => compile(r, p)))
+    .sort((a, b) => a.specificity - b.specificity);
 
   match(method: string, path: string): RouteMatch {
     const allowed: string[] = [];

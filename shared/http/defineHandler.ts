@@ -11,10 +11,13 @@ import { errorToResponse, jsonResponse } from './errorResponse.js';
 import { RateLimiter } from './RateLimiter.js';
 import { securityHeaders } from './securityHeaders.js';
 import type { ApiContext, HandlerResult, HttpEvent, HttpResponse } from './types.js';
+import { schemasFor, type BodyOf, type QueryOf } from './routeSchemas.js';
 import { parseWith } from './validation.js';
 
 export interface HandlerInput<B, Q> {
   body: B;
+  /** The request body as bytes (for routes that take a raw body). */
+  rawBody: Buffer;
   query: Q;
   /** The caller; null only on public routes called without a valid token. */
   principal: Principal | null;
@@ -25,16 +28,13 @@ export interface HandlerInput<B, Q> {
   sourceIp: string;
 }
 
-export interface HandlerSpec<BS extends z.ZodType | undefined, QS extends z.ZodType | undefined> {
-  route: RouteKey;
-  /** JSON body schema; without one, any body is rejected. */
-  body?: BS;
-  query?: QS;
+export interface HandlerSpec<K extends RouteKey> {
+  route: K;
   /** On a public route, identify the caller when a valid token is sent (e.g. admin registering others). */
   identifyCaller?: boolean;
-  handle(
-    input: HandlerInput<BS extends z.ZodType ? z.infer<BS> : undefined, QS extends z.ZodType ? z.infer<QS> : undefined>,
-  ): Promise<HandlerResult>;
+  /** Takes the raw body (e.g. multipart) instead of JSON; the handler parses it itself. */
+  rawBody?: boolean;
+  handle(input: HandlerInput<BodyOf<K>, QueryOf<K>>): Promise<HandlerResult>;
 }
 
 const rateLimiter = new RateLimiter();
@@ -84,7 +84,12 @@ function routeGuard(route: RouteDefinition, identifyCaller: boolean): Middleware
         if (!roleAtLeast(principal.role, route.access)) throw forbidden('Insufficient permissions');
         request.context.rfh.principal = principal;
       } else if (identifyCaller && token) {
-        request.context.rfh.principal = await authenticate(deps, token);
+        // The rfh client sends its stored token everywhere, stale or not: on a public route a
+        // dead token just means an anonymous caller.
+        request.context.rfh.principal = await authenticate(deps, token).catch((err: unknown) => {
+          if (err instanceof ApiError && err.status === 401) return null;
+          throw err;
+        });
       }
     },
   };
@@ -124,6 +129,7 @@ const errorMapping = (): MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContex
 });
 
 function toResponse(result: HandlerResult): HttpResponse {
+  if (result.empty) return { statusCode: result.status, headers: { ...result.headers } };
   if (result.bytes) {
     return {
       statusCode: result.status,
@@ -141,10 +147,9 @@ function toResponse(result: HandlerResult): HttpResponse {
  * from the route table, JSON parsing and schema validation. The handler itself only calls a use
  * case and shapes the result.
  */
-export function defineHandler<BS extends z.ZodType | undefined = undefined, QS extends z.ZodType | undefined = undefined>(
-  spec: HandlerSpec<BS, QS>,
-) {
+export function defineHandler<K extends RouteKey>(spec: HandlerSpec<K>) {
   const route = findRoute(spec.route);
+  const schemas = schemasFor(spec.route);
   return middy<HttpEvent, HttpResponse, Error, ApiContext>()
     .use(
       httpCors({
@@ -158,11 +163,12 @@ export function defineHandler<BS extends z.ZodType | undefined = undefined, QS e
     .use(securityHeaders() as MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContext>)
     .use(errorMapping())
     .use(routeGuard(route, spec.identifyCaller ?? false))
-    .use(parseInput(spec.body, spec.query))
+    .use(parseInput(spec.rawBody ? undefined : schemas.body, schemas.query))
     .handler(async (event, context) => {
       const state = context.rfh;
       const result = await spec.handle({
         body: state.body as never,
+        rawBody: decodeBody(event),
         query: state.query as never,
         principal: state.principal,
         deps: state.deps,

@@ -29,4 +29,6 @@ export interface HandlerResult {
   /** A binary body (sent base64-encoded, as API Gateway expects). */
   bytes?: Uint8Array;
   headers?: Record<string, string>;
+  /** No body at all (304, redirects). */
+  empty?: boolean;
 }

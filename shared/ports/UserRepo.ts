@@ -26,6 +26,13 @@ export interface UserRepo {
   updatePassword(id: number, passwordHash: string): Promise<AuthStateChange | null>;
   /** Deactivates an active, non-root user; null when there was nothing to deactivate. */
   deactivate(id: number): Promise<AuthStateChange | null>;
+  /** Users by id, including deactivated ones (marked), without password material. */
+  list(limit: number, offset: number): Promise<{ users: UserRecord[]; total: number }>;
+  /**
+   * Sets the role of a non-root user. 'not-found' for unknown users, 'root' when the target is
+   * root (whose role never changes).
+   */
+  setRole(username: string, role: Role): Promise<AuthStateChange | 'not-found' | 'root'>;
   /** Creates the single root user if there is none; true when it did. */
   ensureRoot(passwordHash: string): Promise<boolean>;
 }

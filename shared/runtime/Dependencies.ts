@@ -3,6 +3,8 @@ import type { TokenService } from '../auth/TokenService.js';
 import type { AppConfig } from '../config.js';
 import type { Database } from '../ports/Database.js';
 import type { LoginThrottle, SessionStore } from '../ports/SessionStore.js';
+import type { BlobStore } from '../ports/BlobStore.js';
+import type { PackageRepo } from '../ports/PackageRepo.js';
 import type { UserRepo } from '../ports/UserRepo.js';
 import type { BackgroundTasks } from './BackgroundTasks.js';
 import { createAwsDependencies } from './awsDependencies.js';
@@ -12,6 +14,8 @@ export interface Dependencies {
   config: AppConfig;
   db: Database;
   users: UserRepo;
+  packages: PackageRepo;
+  blobs: BlobStore;
   sessions: SessionStore;
   loginThrottle: LoginThrottle;
   tokens: TokenService;

@@ -3,10 +3,13 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoLoginThrottle } from '../adapters/dynamodb/DynamoLoginThrottle.js';
 import { DynamoSessionStore } from '../adapters/dynamodb/DynamoSessionStore.js';
 import { PgDatabase } from '../adapters/postgres/PgDatabase.js';
+import { PgPackageRepo } from '../adapters/postgres/PgPackageRepo.js';
 import { PgUserRepo } from '../adapters/postgres/PgUserRepo.js';
+import { createS3Client, S3BlobStore } from '../adapters/s3/S3BlobStore.js';
 import { Argon2PasswordHasher } from '../auth/PasswordHasher.js';
 import { TokenService } from '../auth/TokenService.js';
 import { configFromEnv } from '../config.js';
+import type { BlobStore } from '../ports/BlobStore.js';
 import type { Database } from '../ports/Database.js';
 import { BackgroundTasks } from './BackgroundTasks.js';
 import type { Dependencies } from './Dependencies.js';
@@ -41,6 +44,7 @@ export const documentClient = (client: DynamoDBClient) =>
 /** Assembles the use cases' dependencies from stores the caller already has. */
 export function assembleDependencies(opts: {
   db: Database;
+  blobs: BlobStore;
   dynamo: DynamoDBDocumentClient;
   sessionsTable: string;
   jwtSecret: string;
@@ -51,6 +55,8 @@ export function assembleDependencies(opts: {
     config,
     db: opts.db,
     users: new PgUserRepo(opts.db),
+    packages: new PgPackageRepo(opts.db),
+    blobs: opts.blobs,
     sessions: new DynamoSessionStore(opts.dynamo, opts.sessionsTable),
     loginThrottle: new DynamoLoginThrottle(opts.dynamo, opts.sessionsTable, config.loginThrottle.windowSeconds),
     tokens: new TokenService(opts.jwtSecret, config.sessionTtlSeconds),
@@ -63,6 +69,7 @@ export function assembleDependencies(opts: {
 export async function createAwsDependencies(env: NodeJS.ProcessEnv = process.env): Promise<Dependencies> {
   return assembleDependencies({
     db: new PgDatabase({ connectionString: required(env, 'DATABASE_URL'), maxConnections: 2 }),
+    blobs: new S3BlobStore(createS3Client(env), required(env, 'BLOBS_BUCKET')),
     dynamo: documentClient(createDynamoClient(env)),
     sessionsTable: required(env, 'SESSIONS_TABLE'),
     jwtSecret: required(env, 'JWT_SECRET'),

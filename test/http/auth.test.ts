@@ -16,7 +16,7 @@ describe('GET /v1/health', () => {
   it('reports ok with both stores and the security headers', async () => {
     const r = await api.call('GET', '/v1/health');
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ status: 'ok', service: 'rulestack-api', stores: { postgres: 'ok', dynamodb: 'ok' } });
+    expect(r.body).toMatchObject({ status: 'ok', service: 'rulestack-api', stores: { postgres: 'ok', dynamodb: 'ok', blobs: 'ok' } });
     expect(typeof r.body.version).toBe('string');
     expect(r.headers.get('x-content-type-options')).toBe('nosniff');
     expect(r.headers.get('x-frame-options')).toBe('DENY');

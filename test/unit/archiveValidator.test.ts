@@ -4,40 +4,15 @@ import { pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../shared/errors.js';
 import { validateArchive } from '../../shared/packages/archiveValidator.js';
+import { file, tarOf, tgzOf, type Entry } from '../support/archives.js';
 
 const expected = { name: 'security-rules', version: '1.2.0' };
 const manifestJson = JSON.stringify({ ...expected, description: 'Secure code', files: ['*.md'] }, null, 2);
 const MB = 1_048_576;
 
-type EntryHeader = Parameters<ReturnType<typeof pack>['entry']>[0];
-type Entry = EntryHeader & { content?: string | Uint8Array };
-
-const file = (name: string, content: string | Uint8Array = '# Rules\n'): Entry => ({ name, content });
 const manifestEntry = (json = manifestJson, name = 'rulestack.json'): Entry => file(name, json);
 
-/** An uncompressed tar of the entries, built in memory: for small archives only. */
-async function tarOf(entries: Entry[]): Promise<Buffer> {
-  const tar = pack();
-  const chunks: Buffer[] = [];
-  tar.on('data', (chunk) => chunks.push(chunk as Buffer));
-  const done = new Promise<void>((resolve, reject) => {
-    tar.on('end', resolve);
-    tar.on('error', reject);
-  });
-  for (const { content, ...header } of entries) {
-    await new Promise<void>((resolve, reject) => {
-      const body = typeof content === 'string' ? Buffer.from(content) : content === undefined ? undefined : Buffer.from(content);
-      const callback = (error?: Error | null) => (error ? reject(error) : resolve());
-      if (body === undefined) tar.entry(header, callback);
-      else tar.entry(header, body, callback);
-    });
-  }
-  tar.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
 
-const tgzOf = async (entries: Entry[]) => gzipSync(await tarOf(entries));
 
 /** Runs the validator and returns the ApiError it must throw. */
 async function rejection(archive: Uint8Array, against = expected): Promise<ApiError> {

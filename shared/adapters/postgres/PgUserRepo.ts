@@ -104,6 +104,33 @@ export class PgUserRepo implements UserRepo {
     return rows[0] ? toChange(rows[0]) : null;
   }
 
+  async list(limit: number, offset: number): Promise<{ users: UserRecord[]; total: number }> {
+    const { rows } = await this.db.query<UserRow & { total: number }>(
+      `SELECT ${COLUMNS}, count(*) OVER ()::int AS total FROM registry.users ORDER BY id LIMIT $1 OFFSET $2`,
+      [limit, offset],
+    );
+    let total = rows[0]?.total;
+    if (total === undefined) {
+      // Past the last page the window count is not there; ask once.
+      const c = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM registry.users');
+      total = c.rows[0]!.n;
+    }
+    return { users: rows.map(toUser), total };
+  }
+
+  async setRole(username: string, role: Role): Promise<AuthStateChange | 'not-found' | 'root'> {
+    const { rows } = await this.db.query<{ id: number; auth_version: number; role: Role; active: boolean }>(
+      `UPDATE registry.users
+          SET role = $2, auth_version = auth_version + 1, updated_at = now()
+        WHERE lower(username) = lower($1) AND role <> 'root'
+        RETURNING id, auth_version, role, active`,
+      [username, role],
+    );
+    if (rows[0]) return toChange(rows[0]);
+    const existing = await this.findByUsername(username);
+    return existing?.role === 'root' ? 'root' : 'not-found';
+  }
+
   async ensureRoot(passwordHash: string): Promise<boolean> {
     // ON CONFLICT DO NOTHING: the single-root index settles two processes starting at once.
     const { rowCount } = await this.db.query(

@@ -1,8 +1,12 @@
 import { sql as users } from './001_users.js';
+import { sql as packages } from './002_packages.js';
 
 /**
  * Ordered schema migrations. Applied once each, in order, recorded in
  * registry.schema_migrations. Never edit one that has shipped: add the next.
  * Kept as TypeScript modules so a bundled migration Lambda carries them without file access.
  */
-export const migrations: ReadonlyArray<{ id: string; sql: string }> = [{ id: '001_users', sql: users }];
+export const migrations: ReadonlyArray<{ id: string; sql: string }> = [
+  { id: '001_users', sql: users },
+  { id: '002_packages', sql: packages },
+];

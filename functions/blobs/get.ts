@@ -1,0 +1,19 @@
+import { defineHandler } from '../../shared/http/defineHandler.js';
+import type { HandlerResult } from '../../shared/http/types.js';
+import { downloadArchive, IMMUTABLE } from '../../shared/packages/reads.js';
+
+export const handler = defineHandler({
+  route: 'GET /v1/blobs/{sha256}',
+  async handle({ deps, params }): Promise<HandlerResult> {
+    const { sha256, blob } = await downloadArchive(deps, params.sha256 ?? '');
+    if (blob.kind === 'redirect') {
+      // The signed URL expires within minutes: the redirect itself must not be cached.
+      return { status: 302, headers: { Location: blob.url, 'Cache-Control': 'no-store' }, empty: true };
+    }
+    return {
+      status: 200,
+      bytes: blob.bytes,
+      headers: { 'Content-Type': 'application/gzip', ETag: `"${sha256}"`, 'Cache-Control': IMMUTABLE },
+    };
+  },
+});

@@ -1,0 +1,288 @@
+import type { Principal } from '../../auth/Principal.js';
+import { ApiError, conflict, forbidden, notFound } from '../../errors.js';
+import { latestOf, sortVersionsNewestFirst, type PackageRecord, type PackageSummary, type VersionRecord } from '../../packages/Package.js';
+import type { Database, SqlClient } from '../../ports/Database.js';
+import type { NewVersion, PackageRepo, PublishOutcome, SearchQuery } from '../../ports/PackageRepo.js';
+import { roleAtLeast, type Role } from '../../routes.js';
+
+interface VersionRow {
+  id: number;
+  package_id: number;
+  name: string;
+  version: string;
+  description: string;
+  tags: string[];
+  targets: string[];
+  license: string | null;
+  sha256: string;
+  size_bytes: number;
+  published_by: string;
+  created_at: Date | string;
+}
+
+const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
+
+function toVersion(r: VersionRow): VersionRecord {
+  return {
+    id: r.id,
+    packageId: r.package_id,
+    name: r.name,
+    version: r.version,
+    description: r.description,
+    tags: r.tags,
+    targets: r.targets,
+    license: r.license,
+    sha256: r.sha256,
+    sizeBytes: r.size_bytes,
+    publishedBy: r.published_by,
+    createdAt: toDate(r.created_at),
+  };
+}
+
+const VERSION_SELECT = `
+  SELECT v.id, v.package_id, p.name, v.version, v.description, v.tags, v.targets, v.license,
+         v.sha256, v.size_bytes, u.username AS published_by, v.created_at
+    FROM registry.package_versions v
+    JOIN registry.packages p ON p.id = v.package_id
+    JOIN registry.users u ON u.id = v.published_by`;
+
+/** Escapes LIKE wildcards so user input is matched as plain text. */
+const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+const isAdmin = (p: Principal) => roleAtLeast(p.role, 'admin');
+
+export class PgPackageRepo implements PackageRepo {
+  constructor(private readonly db: Database) {}
+
+  async publish(v: NewVersion): Promise<PublishOutcome> {
+    const m = v.manifest;
+    return this.db.transaction(async (tx) => {
+      // Creating the package and becoming its owner is settled by the unique name: of two first
+      // publishes, the second waits for the first to commit and then finds the row.
+      const inserted = await tx.query<{ id: number }>(
+        `INSERT INTO registry.packages (name, description, tags, targets, created_by)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (name) DO NOTHING
+         RETURNING id`,
+        [m.name, m.description, m.tags, m.targets, v.publisher.userId],
+      );
+      let packageId: number;
+      if (inserted.rows[0]) {
+        packageId = inserted.rows[0].id;
+        await tx.query('INSERT INTO registry.package_owners (package_id, user_id) VALUES ($1, $2)', [packageId, v.publisher.userId]);
+      } else {
+        // The row lock serialises publishes of one package, so `latest` is computed on a stable set.
+        const { rows } = await tx.query<{ id: number; owner: boolean }>(
+          `SELECT p.id,
+                  EXISTS (SELECT 1 FROM registry.package_owners o WHERE o.package_id = p.id AND o.user_id = $2) AS owner
+             FROM registry.packages p WHERE p.name = $1 FOR UPDATE`,
+          [m.name, v.publisher.userId],
+        );
+        const pkg = rows[0]!;
+        if (!pkg.owner && !isAdmin(v.publisher)) {
+          throw forbidden(`You are not an owner of ${m.name}; ask an owner to add you`);
+        }
+        packageId = pkg.id;
+      }
+
+      const added = await tx.query<{ id: number }>(
+        `INSERT INTO registry.package_versions
+           (package_id, version, description, tags, targets, license, manifest, sha256, size_bytes, published_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (package_id, version) DO NOTHING
+         RETURNING id`,
+        [packageId, m.version, m.description, m.tags, m.targets, m.license ?? null, JSON.stringify(v.rawManifest), v.sha256, v.sizeBytes, v.publisher.userId],
+      );
+      if (!added.rows[0]) {
+        const existing = (await this.versionBy(tx, 'v.package_id = $1 AND v.version = $2', [packageId, m.version]))!;
+        if (existing.sha256 === v.sha256) return { created: false, version: existing };
+        throw conflict(`${m.name}@${m.version} is already published; versions are immutable, publish a new version`);
+      }
+
+      const { rows: all } = await tx.query<{ version: string }>(
+        'SELECT version FROM registry.package_versions WHERE package_id = $1',
+        [packageId],
+      );
+      const latest = latestOf(all.map((r) => r.version));
+      // The package shows the description, tags and targets of its latest version.
+      await tx.query(
+        `UPDATE registry.packages p
+            SET latest_version = v.version, description = v.description, tags = v.tags, targets = v.targets, updated_at = now(),
+                search = setweight(to_tsvector('simple', replace(p.name, '/', ' ')), 'A')
+                      || setweight(to_tsvector('english', v.description), 'B')
+                      || setweight(to_tsvector('simple', array_to_string(v.tags, ' ')), 'C')
+           FROM registry.package_versions v
+          WHERE p.id = $1 AND v.package_id = p.id AND v.version = $2`,
+        [packageId, latest],
+      );
+      const version = (await this.versionBy(tx, 'v.id = $1', [added.rows[0].id]))!;
+      return { created: true, version };
+    });
+  }
+
+  private async versionBy(db: SqlClient, where: string, params: unknown[]): Promise<VersionRecord | null> {
+    const { rows } = await db.query<VersionRow>(`${VERSION_SELECT} WHERE ${where}`, params);
+    return rows[0] ? toVersion(rows[0]) : null;
+  }
+
+  getVersion(name: string, version: string): Promise<VersionRecord | null> {
+    return this.versionBy(this.db, 'p.name = $1 AND v.version = $2', [name, version]);
+  }
+
+  async getPackage(name: string): Promise<PackageRecord | null> {
+    const { rows } = await this.db.query<{
+      id: number;
+      name: string;
+      description: string;
+      latest_version: string | null;
+      tags: string[];
+      targets: string[];
+      created_at: Date | string;
+      updated_at: Date | string;
+      versions: string[] | null;
+      owners: string[] | null;
+    }>(
+      `SELECT p.id, p.name, p.description, p.latest_version, p.tags, p.targets, p.created_at, p.updated_at,
+              ARRAY(SELECT v.version FROM registry.package_versions v WHERE v.package_id = p.id) AS versions,
+              ARRAY(SELECT u.username FROM registry.package_owners o JOIN registry.users u ON u.id = o.user_id
+                     WHERE o.package_id = p.id ORDER BY o.added_at, u.username) AS owners
+         FROM registry.packages p WHERE p.name = $1`,
+      [name],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      id: r.id,
+      name: r.name,
+      description: r.description,
+      latest: r.latest_version,
+      tags: r.tags,
+      targets: r.targets,
+      versions: sortVersionsNewestFirst(r.versions ?? []),
+      owners: r.owners ?? [],
+      createdAt: toDate(r.created_at),
+      updatedAt: toDate(r.updated_at),
+    };
+  }
+
+  async search(query: SearchQuery): Promise<PackageSummary[]> {
+    const q = query.q.trim();
+    const params: unknown[] = [q, likeEscape(q.toLowerCase()), query.tag ?? null, query.target ?? null, query.limit, query.offset];
+    // Matches: full-text on name (A), description (B) and tags (C); or trigram similarity /
+    // substring on the name, both served by GIN indexes. Ranked: exact name, then text rank,
+    // then name similarity, then recency.
+    const { rows } = await this.db.query<{
+      id: number;
+      name: string;
+      latest_version: string;
+      description: string;
+      tags: string[];
+      targets: string[];
+      created_at: Date | string;
+      updated_at: Date | string;
+      versions: string[];
+    }>(
+      `WITH query AS (
+         SELECT websearch_to_tsquery('english', $1) || websearch_to_tsquery('simple', $1) AS tsq
+       )
+       SELECT p.id, p.name, p.latest_version, p.description, p.tags, p.targets, p.created_at, p.updated_at,
+              ARRAY(SELECT v.version FROM registry.package_versions v WHERE v.package_id = p.id) AS versions
+         FROM registry.packages p, query
+        WHERE p.latest_version IS NOT NULL
+          AND ($1 = '' OR p.search @@ query.tsq OR p.name % $1 OR p.name LIKE '%' || $2 || '%')
+          AND ($3::text IS NULL OR p.tags @> ARRAY[$3::text])
+          AND ($4::text IS NULL OR p.targets @> ARRAY[$4::text])
+        ORDER BY (p.name = $1) DESC,
+                 ts_rank(p.search, query.tsq) DESC,
+                 similarity(p.name, $1) DESC,
+                 p.updated_at DESC, p.id
+        LIMIT $5 OFFSET $6`,
+      params,
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      version: r.latest_version,
+      description: r.description,
+      tags: r.tags,
+      targets: r.targets,
+      versions: sortVersionsNewestFirst(r.versions),
+      createdAt: toDate(r.created_at),
+      updatedAt: toDate(r.updated_at),
+    }));
+  }
+
+  async hasArchive(sha256: string): Promise<boolean> {
+    const { rows } = await this.db.query('SELECT 1 FROM registry.package_versions WHERE sha256 = $1 LIMIT 1', [sha256]);
+    return rows.length > 0;
+  }
+
+  async listOwners(name: string): Promise<string[] | null> {
+    const { rows } = await this.db.query<{ owners: string[] }>(
+      `SELECT ARRAY(SELECT u.username FROM registry.package_owners o JOIN registry.users u ON u.id = o.user_id
+                     WHERE o.package_id = p.id ORDER BY o.added_at, u.username) AS owners
+         FROM registry.packages p WHERE p.name = $1`,
+      [name],
+    );
+    return rows[0] ? rows[0].owners : null;
+  }
+
+  /** Locks the package row and checks the actor may manage its owners. */
+  private async lockForOwnerChange(tx: SqlClient, name: string, actor: Principal): Promise<number> {
+    const { rows } = await tx.query<{ id: number; owner: boolean }>(
+      `SELECT p.id,
+              EXISTS (SELECT 1 FROM registry.package_owners o WHERE o.package_id = p.id AND o.user_id = $2) AS owner
+         FROM registry.packages p WHERE p.name = $1 FOR UPDATE`,
+      [name, actor.userId],
+    );
+    const pkg = rows[0];
+    if (!pkg) throw notFound(`Package ${name} not found`);
+    if (!pkg.owner && !isAdmin(actor)) throw forbidden(`Only owners of ${name} or admins can change its owners`);
+    return pkg.id;
+  }
+
+  private async ownersOf(tx: SqlClient, packageId: number): Promise<string[]> {
+    const { rows } = await tx.query<{ username: string }>(
+      `SELECT u.username FROM registry.package_owners o JOIN registry.users u ON u.id = o.user_id
+        WHERE o.package_id = $1 ORDER BY o.added_at, u.username`,
+      [packageId],
+    );
+    return rows.map((r) => r.username);
+  }
+
+  addOwner(name: string, actor: Principal, username: string): Promise<string[]> {
+    return this.db.transaction(async (tx) => {
+      const packageId = await this.lockForOwnerChange(tx, name, actor);
+      const { rows } = await tx.query<{ id: number; role: Role; active: boolean }>(
+        'SELECT id, role, active FROM registry.users WHERE lower(username) = lower($1)',
+        [username],
+      );
+      const user = rows[0];
+      if (!user || !user.active) throw notFound(`User ${username} not found`);
+      if (!roleAtLeast(user.role, 'publisher')) {
+        throw new ApiError(400, `${username} cannot own packages: an owner must have the publisher role or above`);
+      }
+      await tx.query(
+        'INSERT INTO registry.package_owners (package_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+        [packageId, user.id],
+      );
+      return this.ownersOf(tx, packageId);
+    });
+  }
+
+  removeOwner(name: string, actor: Principal, username: string): Promise<string[]> {
+    return this.db.transaction(async (tx) => {
+      const packageId = await this.lockForOwnerChange(tx, name, actor);
+      const owners = await this.ownersOf(tx, packageId);
+      const target = owners.find((o) => o.toLowerCase() === username.toLowerCase());
+      if (!target) throw notFound(`${username} is not an owner of ${name}`);
+      if (owners.length === 1) throw conflict(`${target} is the last owner of ${name} and cannot be removed`);
+      await tx.query(
+        `DELETE FROM registry.package_owners o USING registry.users u
+          WHERE o.package_id = $1 AND o.user_id = u.id AND lower(u.username) = lower($2)`,
+        [packageId, target],
+      );
+      return owners.filter((o) => o !== target);
+    });
+  }
+}

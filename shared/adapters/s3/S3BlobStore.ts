@@ -1,0 +1,209 @@
+import {
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { StoreUnavailableError } from '../../errors.js';
+import type { BlobDownload, BlobStore } from '../../ports/BlobStore.js';
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** Defence in depth: callers validate hashes first, but a key is never built from anything else. */
+export function assertSha256(sha256: string): void {
+  if (!SHA256_HEX.test(sha256)) throw new Error('Invalid blob hash: expected 64 lowercase hex characters');
+}
+
+interface AwsLikeError {
+  name?: unknown;
+  code?: unknown;
+  $metadata?: { httpStatusCode?: number };
+}
+
+const statusOf = (err: unknown): number | undefined => (err as AwsLikeError | null)?.$metadata?.httpStatusCode;
+const nameOf = (err: unknown): string | undefined => {
+  const name = (err as AwsLikeError | null)?.name;
+  return typeof name === 'string' ? name : undefined;
+};
+
+/** S3 says "no such object" (HeadObject answers a bodiless 404, named NotFound by the SDK). */
+function isNotFound(err: unknown): boolean {
+  const name = nameOf(err);
+  if (name === 'NoSuchBucket') return false; // misconfiguration, not a missing blob
+  return name === 'NotFound' || name === 'NoSuchKey' || statusOf(err) === 404;
+}
+
+/** A conditional write (If-None-Match: *) lost because the key already exists. */
+const isAlreadyExists = (err: unknown) => nameOf(err) === 'PreconditionFailed' || statusOf(err) === 412;
+
+/** Another conditional write to the same key is in flight; S3 asks to retry. */
+const isConditionalConflict = (err: unknown) =>
+  nameOf(err) === 'ConditionalRequestConflict' || statusOf(err) === 409;
+
+// Server-side or transient failures, whatever status they come with.
+const UNAVAILABLE_NAMES = new Set([
+  'SlowDown',
+  'ServiceUnavailable',
+  'InternalError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+]);
+
+// Errors in our own code, not in the store: they stay as they are (a bug, answered 500).
+const PROGRAMMING_ERRORS = new Set(['TypeError', 'RangeError', 'ReferenceError', 'SyntaxError']);
+
+/**
+ * Maps an S3 failure: server errors (5xx), throttling (SlowDown, 429), timeouts and network
+ * failures (ECONNREFUSED, ECONNRESET, …) mean "unavailable now"; errors about the request
+ * itself (AccessDenied, InvalidRequest, NoSuchBucket: any other 4xx) are rethrown as they are.
+ */
+export function toS3StoreError(err: unknown): unknown {
+  if (err instanceof StoreUnavailableError) return err;
+  const name = nameOf(err);
+  if (name && UNAVAILABLE_NAMES.has(name)) return new StoreUnavailableError('blobs', err);
+  const status = statusOf(err);
+  if (status !== undefined) {
+    return status >= 500 || status === 408 || status === 429 ? new StoreUnavailableError('blobs', err) : err;
+  }
+  // No HTTP answer at all: a system error (code ECONNREFUSED, ETIMEDOUT, …), an abort, or a bug.
+  const code = (err as AwsLikeError | null)?.code;
+  if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return new StoreUnavailableError('blobs', err);
+  if (name && PROGRAMMING_ERRORS.has(name)) return err;
+  return new StoreUnavailableError('blobs', err);
+}
+
+const CONFLICT_RETRIES = 3;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface S3BlobStoreOptions {
+  /** Key prefix, ending in '/'. Default 'archives/'. */
+  prefix?: string;
+  /** Lifetime of presigned download URLs. Default 300. */
+  downloadUrlSeconds?: number;
+}
+
+/**
+ * Archives in S3 under `<prefix><first two hex>/<sha256>.tgz`. Objects are write-once: puts are
+ * conditional (If-None-Match: *) so a stored blob is never overwritten, and downloads are
+ * answered with short-lived presigned URLs so the bytes never pass through the Lambda.
+ */
+export class S3BlobStore implements BlobStore {
+  private readonly prefix: string;
+  private readonly downloadUrlSeconds: number;
+
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+    options: S3BlobStoreOptions = {},
+  ) {
+    this.prefix = options.prefix ?? 'archives/';
+    this.downloadUrlSeconds = options.downloadUrlSeconds ?? 300;
+  }
+
+  /** The object key of a blob. */
+  key(sha256: string): string {
+    assertSha256(sha256);
+    return `${this.prefix}${sha256.slice(0, 2)}/${sha256}.tgz`;
+  }
+
+  private async send<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw toS3StoreError(err);
+    }
+  }
+
+  private async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw toS3StoreError(err);
+    }
+  }
+
+  async put(sha256: string, bytes: Uint8Array): Promise<void> {
+    const key = this.key(sha256);
+    // A HEAD first: cheap, spares re-uploading a stored archive, and keeps the never-overwrite
+    // promise on S3 emulators that ignore If-None-Match on PUT. On S3 the conditional PUT below
+    // is what actually settles a race between two first uploads.
+    if (await this.exists(key)) return;
+    const checksum = Buffer.from(sha256, 'hex').toString('base64');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            Body: bytes,
+            ContentLength: bytes.byteLength,
+            ContentType: 'application/gzip',
+            CacheControl: 'public, max-age=31536000, immutable',
+            // S3 rejects the upload (400 BadDigest) unless the bytes hash to this value.
+            ChecksumSHA256: checksum,
+            IfNoneMatch: '*',
+          }),
+        );
+        return;
+      } catch (err) {
+        if (isAlreadyExists(err)) return; // the same hash, hence the same bytes, is stored
+        // 409: a concurrent conditional write to this key has not finished yet. It may still fail,
+        // so this put succeeds only once S3 confirms the object exists (a later 412).
+        if (isConditionalConflict(err)) {
+          if (attempt < CONFLICT_RETRIES) {
+            await sleep(50 * attempt);
+            continue;
+          }
+          throw new StoreUnavailableError('blobs', err);
+        }
+        throw toS3StoreError(err);
+      }
+    }
+  }
+
+  async download(sha256: string): Promise<BlobDownload | null> {
+    const key = this.key(sha256);
+    if (!(await this.exists(key))) return null;
+    const url = await this.send(() =>
+      getSignedUrl(
+        this.client,
+        new GetObjectCommand({ Bucket: this.bucket, Key: key, ResponseContentType: 'application/gzip' }),
+        { expiresIn: this.downloadUrlSeconds },
+      ),
+    );
+    return { kind: 'redirect', url };
+  }
+
+  async ping(): Promise<void> {
+    await this.send(() => this.client.send(new HeadBucketCommand({ Bucket: this.bucket })));
+  }
+}
+
+/**
+ * An S3 client with bounded timeouts. With S3_ENDPOINT (an emulator such as s3rver): path-style
+ * addressing and dummy credentials, never the developer's real ones (s3rver only knows the key
+ * S3RVER, and does not check signatures).
+ */
+export function createS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
+  const endpoint = env.S3_ENDPOINT;
+  return new S3Client({
+    ...(endpoint
+      ? {
+          endpoint,
+          forcePathStyle: true,
+          region: env.AWS_REGION ?? 'us-east-1',
+          credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+        }
+      : {}),
+    maxAttempts: 3,
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 5000 },
+  });
+}

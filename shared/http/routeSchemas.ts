@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { packageName, packageVersion } from '../packages/manifest.js';
+import { assignableRole, changePasswordRequest, loginRequest, registerRequest, username } from '../users/schemas.js';
+
+export const searchQuery = z.object({
+  q: z.string().max(256, 'must be at most 256 characters').optional().default(''),
+  tag: z.string().max(50, 'must be at most 50 characters').optional(),
+  target: z.string().max(50, 'must be at most 50 characters').optional(),
+  // Larger limits are capped rather than refused: the client may ask for "everything".
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .default(20)
+    .transform((n) => Math.min(n, 100)),
+  offset: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more').max(10_000, 'must be at most 10000').default(0),
+});
+
+export const pageQuery = z.object({
+  limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50),
+  offset: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more').default(0),
+});
+
+export const roleChangeRequest = z.object({ role: assignableRole });
+
+/**
+ * Input schemas per route. The middleware validates every request with these, and the OpenAPI
+ * document is generated from them, so the documentation cannot drift from what is enforced.
+ */
+export const routeSchemas = {
+  'POST /v1/auth/register': { body: registerRequest },
+  'POST /v1/auth/login': { body: loginRequest },
+  'POST /v1/auth/change-password': { body: changePasswordRequest },
+  'GET /v1/packages': { query: searchQuery },
+  'GET /v1/admin/users': { query: pageQuery },
+  'PUT /v1/admin/users/{username}/role': { body: roleChangeRequest },
+} as const satisfies Record<string, { body?: z.ZodType; query?: z.ZodType }>;
+
+/** Documentation-only shapes (validated elsewhere): path parameters and the publish form. */
+export const documentedParameters = { packageName, packageVersion, username };
+
+type Schemas = typeof routeSchemas;
+export type BodyOf<K extends string> = K extends keyof Schemas ? (Schemas[K] extends { body: infer B extends z.ZodType } ? z.output<B> : undefined) : undefined;
+export type QueryOf<K extends string> = K extends keyof Schemas ? (Schemas[K] extends { query: infer Q extends z.ZodType } ? z.output<Q> : undefined) : undefined;
+
+export function schemasFor(key: string): { body?: z.ZodType; query?: z.ZodType } {
+  return (routeSchemas as Record<string, { body?: z.ZodType; query?: z.ZodType }>)[key] ?? {};
+}

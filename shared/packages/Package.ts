@@ -1,0 +1,97 @@
+import { ApiError, notFound } from '../errors.js';
+import { compareVersions, PACKAGE_NAME_PATTERN } from './manifest.js';
+
+/** One published version, as stored. */
+export interface VersionRecord {
+  id: number;
+  packageId: number;
+  name: string;
+  version: string;
+  description: string;
+  tags: string[];
+  targets: string[];
+  license: string | null;
+  sha256: string;
+  sizeBytes: number;
+  publishedBy: string;
+  createdAt: Date;
+}
+
+export interface PackageRecord {
+  id: number;
+  name: string;
+  description: string;
+  latest: string | null;
+  tags: string[];
+  targets: string[];
+  /** Every version, newest first by semantic-version precedence. */
+  versions: string[];
+  owners: string[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A search hit: the package with its latest version. */
+export interface PackageSummary {
+  id: number;
+  name: string;
+  version: string;
+  description: string;
+  tags: string[];
+  targets: string[];
+  versions: string[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/**
+ * Last path segments the package routes use as literals. A scoped package with one of these
+ * names would make `/v1/packages/@scope/owners` ambiguous for API Gateway, so they are reserved.
+ */
+export const RESERVED_PACKAGE_NAMES = new Set(['versions', 'owners']);
+
+export function assertPublishableName(name: string): void {
+  const last = name.slice(name.lastIndexOf('/') + 1);
+  if (RESERVED_PACKAGE_NAMES.has(last)) {
+    throw new ApiError(400, `Invalid manifest.name: "${last}" is reserved and cannot be a package name`);
+  }
+}
+
+/**
+ * The package name from path parameters: `{name}` alone, or `{scope}/{name}` when the client sent
+ * a scoped name unescaped. Anything that is not a valid name cannot exist: 404, not 400, so a
+ * malformed URL reads like any other unknown package.
+ */
+export function packageNameFromPath(params: Record<string, string>): string {
+  const name = params.scope !== undefined ? `${params.scope}/${params.name ?? ''}` : (params.name ?? '');
+  if (name.length > 214 || !PACKAGE_NAME_PATTERN.test(name)) throw notFound(`Package ${JSON.stringify(name)} not found`);
+  return name;
+}
+
+/** Newest first; releases above pre-releases of the same core, as semver orders them. */
+export const sortVersionsNewestFirst = (versions: string[]) => [...versions].sort((a, b) => compareVersions(b, a));
+
+/** The version `latest` points at: the highest release, or the highest pre-release if there is none. */
+export function latestOf(versions: string[]): string | null {
+  const sorted = sortVersionsNewestFirst(versions);
+  return sorted.find((v) => !v.split('+', 1)[0]!.includes('-')) ?? sorted[0] ?? null;
+}
+
+export function versionBody(v: VersionRecord) {
+  return {
+    id: v.id,
+    package_id: v.packageId,
+    name: v.name,
+    version: v.version,
+    description: v.description,
+    targets: v.targets,
+    tags: v.tags,
+    license: v.license,
+    sha256: v.sha256,
+    size_bytes: v.sizeBytes,
+    size: v.sizeBytes,
+    published_by: v.publishedBy,
+    created_at: v.createdAt.toISOString(),
+    published_at: v.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,64 @@
+import { badRequest, notFound } from '../errors.js';
+import type { SearchQuery } from '../ports/PackageRepo.js';
+import type { Dependencies } from '../runtime/Dependencies.js';
+import { versionBody, type PackageRecord } from './Package.js';
+
+/** Immutable things (a version, an archive) may be cached anywhere for a year. */
+export const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** Package pages and search change with every publish: cache briefly. */
+export const SHORT_LIVED = 'public, max-age=60';
+
+export const SHA256_PATTERN = /^[0-9a-f]{64}$/;
+
+function packageBody(p: PackageRecord) {
+  return {
+    id: p.id,
+    name: p.name,
+    description: p.description,
+    latest: p.latest,
+    versions: p.versions,
+    tags: p.tags,
+    targets: p.targets,
+    owners: p.owners,
+    created_at: p.createdAt.toISOString(),
+    updated_at: p.updatedAt.toISOString(),
+  };
+}
+
+export async function getPackage(deps: Dependencies, name: string) {
+  const p = await deps.packages.getPackage(name);
+  if (!p) throw notFound(`Package ${name} not found`);
+  return packageBody(p);
+}
+
+export async function getVersion(deps: Dependencies, name: string, version: string) {
+  const v = await deps.packages.getVersion(name, version);
+  if (!v) throw notFound(`Version ${name}@${version} not found`);
+  return versionBody(v);
+}
+
+export async function searchPackages(deps: Dependencies, query: SearchQuery) {
+  const rows = await deps.packages.search(query);
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    version: r.version,
+    latest: r.version,
+    description: r.description,
+    targets: r.targets,
+    tags: r.tags,
+    versions: r.versions,
+    created_at: r.createdAt.toISOString(),
+    updated_at: r.updatedAt.toISOString(),
+  }));
+}
+
+/** An archive by hash: only archives of published versions are served. */
+export async function downloadArchive(deps: Dependencies, rawHash: string) {
+  const sha256 = rawHash.toLowerCase();
+  if (!SHA256_PATTERN.test(sha256)) throw badRequest('A blob is addressed by the 64 hex digits of its SHA-256');
+  if (!(await deps.packages.hasArchive(sha256))) throw notFound(`No archive with SHA-256 ${sha256}`);
+  const blob = await deps.blobs.download(sha256);
+  if (!blob) throw notFound(`No archive with SHA-256 ${sha256}`);
+  return { sha256, blob };
+}

@@ -1,0 +1,200 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3BlobStore, createS3Client } from '../../shared/adapters/s3/S3BlobStore.js';
+import type { BlobStore } from '../../shared/ports/BlobStore.js';
+import { FsBlobStore } from '../../scripts/local/FsBlobStore.js';
+import { StoreUnavailableError } from '../../shared/errors.js';
+
+// The BlobStore contract, against the local disk and against S3 emulated by s3rver over HTTP.
+
+interface S3rverInstance {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+  httpServer?: Server;
+}
+const require = createRequire(import.meta.url);
+const S3rver = require('s3rver') as new (opts: Record<string, unknown>) => S3rverInstance;
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+const blob = (text: string) => {
+  const bytes = new TextEncoder().encode(text);
+  return { bytes, hash: sha256(bytes) };
+};
+
+interface Engine {
+  name: string;
+  store: BlobStore;
+  /** The stored bytes, however the store hands them out. */
+  read(hash: string): Promise<Uint8Array | null>;
+}
+
+const temps: string[] = [];
+const tempDir = async (label: string) => {
+  const dir = await mkdtemp(join(tmpdir(), `rfh-${label}-`));
+  temps.push(dir);
+  return dir;
+};
+
+let fsRoot: string;
+let s3rver: S3rverInstance;
+let s3: S3Client;
+const engines: Record<'fs' | 's3', Engine> = {} as Record<'fs' | 's3', Engine>;
+const bucket = 'rfh-blobs-test';
+const lastUrls: string[] = [];
+
+beforeAll(async () => {
+  fsRoot = await tempDir('fsblobs');
+  const fsStore = new FsBlobStore(join(fsRoot, 'blobs')); // a root that does not exist yet
+  engines.fs = {
+    name: 'FsBlobStore',
+    store: fsStore,
+    async read(hash) {
+      const d = await fsStore.download(hash);
+      if (!d) return null;
+      if (d.kind !== 'bytes') throw new Error('FsBlobStore must answer with bytes');
+      return new Uint8Array(d.bytes); // a Buffer, which toEqual tells from a plain Uint8Array
+    },
+  };
+
+  s3rver = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: await tempDir('s3rver') });
+  const { port } = await s3rver.run();
+  s3 = createS3Client({ S3_ENDPOINT: `http://127.0.0.1:${port}` });
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const s3Store = new S3BlobStore(s3, bucket, { downloadUrlSeconds: 120 });
+  engines.s3 = {
+    name: 'S3BlobStore on s3rver',
+    store: s3Store,
+    async read(hash) {
+      const d = await s3Store.download(hash);
+      if (!d) return null;
+      if (d.kind !== 'redirect') throw new Error('S3BlobStore must answer with a redirect');
+      lastUrls.push(d.url);
+      const res = await fetch(d.url);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/gzip');
+      return new Uint8Array(await res.arrayBuffer());
+    },
+  };
+});
+
+afterAll(async () => {
+  s3?.destroy();
+  if (s3rver) {
+    const closed = s3rver.close();
+    s3rver.httpServer?.closeAllConnections(); // fetch's keep-alive sockets would hold close open
+    await closed;
+  }
+  for (const dir of temps) await rm(dir, { recursive: true, force: true });
+});
+
+describe.each(['fs', 's3'] as const)('BlobStore contract: %s', (which) => {
+  const engine = () => engines[which];
+
+  it('answers ping', async () => {
+    await expect(engine().store.ping()).resolves.toBeUndefined();
+  });
+
+  it('gives back the bytes it was given', async () => {
+    const { bytes, hash } = blob(`archive one ${which}`);
+    await engine().store.put(hash, bytes);
+    expect(await engine().read(hash)).toEqual(bytes);
+  });
+
+  it('answers null for a hash it does not hold', async () => {
+    expect(await engine().store.download('0'.repeat(64))).toBeNull();
+    expect(await engine().read(sha256(new TextEncoder().encode('never stored')))).toBeNull();
+  });
+
+  it('never overwrites: a second put of the hash with other bytes leaves the first', async () => {
+    const first = blob(`archive two ${which}`);
+    await engine().store.put(first.hash, first.bytes);
+    await engine().store.put(first.hash, new TextEncoder().encode('impostor bytes'));
+    await engine().store.put(first.hash, first.bytes); // and a repeat of the same bytes is fine
+    expect(await engine().read(first.hash)).toEqual(first.bytes);
+  });
+
+  it('takes 10 concurrent puts of one hash, all resolving, leaving the blob intact', async () => {
+    const { bytes, hash } = blob(`archive three ${which} `.repeat(20_000)); // ~500 KB
+    const results = await Promise.allSettled(Array.from({ length: 10 }, () => engine().store.put(hash, bytes)));
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill('fulfilled'));
+    const stored = await engine().read(hash);
+    expect(stored).not.toBeNull();
+    expect(sha256(stored!)).toBe(hash);
+  });
+
+  // Only the disk store can show this: s3rver ignores If-None-Match and writes objects in place
+  // (truncate, then stream), so racing different bodies interleave there. On S3 the conditional
+  // PUT makes the first complete upload win; the mock suite checks the adapter asks for that.
+  it.runIf(which === 'fs')('keeps one whole candidate when concurrent puts of one hash race with different bytes', async () => {
+    const { hash } = blob(`archive four ${which}`);
+    const candidates = Array.from({ length: 10 }, (_, i) => new TextEncoder().encode(`candidate ${i} `.repeat(5_000 + i)));
+    await Promise.all(candidates.map((c) => engine().store.put(hash, c)));
+    const stored = await engine().read(hash);
+    const winner = candidates.findIndex((c) => Buffer.from(c).equals(Buffer.from(stored!)));
+    expect(winner).toBeGreaterThanOrEqual(0);
+    await engine().store.put(hash, candidates[(winner + 1) % candidates.length]!);
+    expect(await engine().read(hash)).toEqual(candidates[winner]);
+  });
+
+  it('rejects hashes that are not 64 lowercase hex characters', async () => {
+    const { bytes } = blob('x');
+    for (const bad of ['', 'abc', '../'.repeat(22).slice(0, 64), 'A'.repeat(64), `${'a'.repeat(63)}/`, 'a'.repeat(65)]) {
+      await expect(engine().store.put(bad, bytes)).rejects.toThrow(/Invalid blob hash/);
+      await expect(engine().store.download(bad)).rejects.toThrow(/Invalid blob hash/);
+    }
+  });
+});
+
+describe('FsBlobStore specifics', () => {
+  it('lays blobs out as <root>/<first two hex>/<sha256>.tgz and leaves no temp files', async () => {
+    const root = join(await tempDir('fslayout'), 'b');
+    const store = new FsBlobStore(root);
+    const { bytes, hash } = blob('layout');
+    await Promise.all(Array.from({ length: 5 }, () => store.put(hash, bytes)));
+    expect(await readdir(join(root, hash.slice(0, 2)))).toEqual([`${hash}.tgz`]);
+  });
+});
+
+describe('S3BlobStore specifics', () => {
+  it('hands out presigned URLs that expire after the configured time, for the content-addressed key', async () => {
+    const { bytes, hash } = blob('presigned');
+    await engines.s3.store.put(hash, bytes);
+    const d = await engines.s3.store.download(hash);
+    expect(d?.kind).toBe('redirect');
+    const url = new URL((d as { url: string }).url);
+    expect(url.pathname).toBe(`/${bucket}/archives/${hash.slice(0, 2)}/${hash}.tgz`);
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('120');
+    expect(url.searchParams.get('response-content-type')).toBe('application/gzip');
+    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host');
+    expect(lastUrls.length).toBeGreaterThan(0);
+  });
+
+  it('defaults to 300-second URLs', async () => {
+    const store = new S3BlobStore(s3, bucket);
+    const { bytes, hash } = blob('default expiry');
+    await store.put(hash, bytes);
+    const d = await store.download(hash);
+    expect(new URL((d as { url: string }).url).searchParams.get('X-Amz-Expires')).toBe('300');
+  });
+
+  it('reports an S3 that refuses connections as unavailable, within the bounded retries', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise<void>((resolve) => probe.close(() => resolve())); // nothing listens there now
+    const dead = createS3Client({ S3_ENDPOINT: `http://127.0.0.1:${port}` });
+    const store = new S3BlobStore(dead, bucket);
+    const started = Date.now();
+    await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.download('0'.repeat(64))).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    dead.destroy();
+  });
+});
