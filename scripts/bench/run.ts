@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { Argon2PasswordHasher } from '../../shared/auth/PasswordHasher.js';
 import { createScratchDatabase } from '../local/scratchDatabase.js';
 import { runLoad, type LoadResult } from './load.js';
+import { explainSearch, seededName, seedPackages } from './seedPackages.js';
 import { startServerProcess } from './serverProcess.js';
 
 // `npm run bench`: the local server in its own process on real PostgreSQL (BENCH_DATABASE_URL,
@@ -74,6 +75,8 @@ async function main() {
     const tokens: string[] = [];
     for (const u of users) tokens.push((await json(server.url, '/v1/auth/login', { username: u, password: PASSWORD })).token);
 
+    const only = process.argv[2]; // `npm run bench -- auth` or `-- packages` runs one group
+    if (!only || only === 'auth') {
     // The seed analysis's test: `ab -n 1000 -c 50` of one user's login.
     const seen = new Set<string>();
     let failedToCreateSession = 0;
@@ -122,6 +125,46 @@ async function main() {
 
     const health = await runLoad({ url: server.url, connections: 50, amount: 5_000, pick: () => ({ method: 'GET', path: '/v1/health' }) });
     scenarios.push({ name: 'health', description: '5,000 health checks (both stores probed) at concurrency 50', result: health });
+
+    }
+
+    if (!only || only === 'packages') {
+    // Reads over 10,000 packages: search must stay in the same order of time as a single read.
+    const PACKAGES = 10_000;
+    await seedPackages(scratch.url, PACKAGES);
+    const packageRead = await runLoad({
+      url: server.url,
+      connections: 50,
+      amount: 5_000,
+      pick: (i) => ({ method: 'GET', path: `/v1/packages/${seededName((i * 7919) % PACKAGES)}` }),
+    });
+    scenarios.push({ name: 'package-read', description: `5,000 package reads over ${PACKAGES} packages at concurrency 50`, result: packageRead });
+    const versionRead = await runLoad({
+      url: server.url,
+      connections: 50,
+      amount: 5_000,
+      pick: (i) => ({ method: 'GET', path: `/v1/packages/${seededName((i * 104729) % PACKAGES)}/versions/1.1.0` }),
+    });
+    scenarios.push({ name: 'version-read', description: `5,000 version reads over ${PACKAGES} packages at concurrency 50`, result: versionRead });
+    // Selective words, a phrase, an exact name, a typo (near-miss fallback) and one broad word.
+    const queries = ['migrations', 'caching', 'async hooks', seededName(4242), 'kubernets', 'logging', 'terraform schemas', 'strict typed', 'naming', 'react'];
+    const search = await runLoad({
+      url: server.url,
+      connections: 50,
+      amount: 5_000,
+      pick: (i) => ({ method: 'GET', path: `/v1/packages?q=${encodeURIComponent(queries[i % queries.length]!)}` }),
+    });
+    const plans = { selective: await explainSearch(scratch.url, 'caching'), typo: await explainSearch(scratch.url, 'kubernets-cachng') };
+    const plan = `-- q=caching\n${plans.selective}\n\n-- q=kubernets-cachng (no full-text hit: near-miss names)\n${plans.typo}`;
+    const indexes = [...new Set(plan.match(/packages_\w+_idx/g) ?? [])];
+    scenarios.push({
+      name: 'search',
+      description: `5,000 searches over ${PACKAGES} packages at concurrency 50 (${queries.length} different queries)`,
+      result: search,
+      notes: { indexesUsed: indexes, searchP50OverReadP50: Math.round((search.latencyMs.p50 / packageRead.latencyMs.p50) * 100) / 100 },
+    });
+    console.log(`\nEXPLAIN ANALYZE of the search statement over ${PACKAGES} packages:\n${plan}\n`);
+    }
 
     console.log('\n| scenario | requests | non-2xx | req/s | p50 ms | p95 ms | p99 ms |');
     console.log('|---|---|---|---|---|---|---|');

@@ -46,10 +46,53 @@ const VERSION_SELECT = `
     JOIN registry.packages p ON p.id = v.package_id
     JOIN registry.users u ON u.id = v.published_by`;
 
-/** Escapes LIKE wildcards so user input is matched as plain text. */
-const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 const isAdmin = (p: Principal) => roleAtLeast(p.role, 'admin');
+
+const TSQUERY = "(websearch_to_tsquery('english', $1::text) || websearch_to_tsquery('simple', $1::text))";
+
+/** Below this trigram similarity a name is not offered as a near miss. */
+const FUZZY_THRESHOLD = 0.3;
+
+/**
+ * The search statement (exported so the benchmark can EXPLAIN exactly what runs).
+ * Hits: full-text matches on name (weight A), description (B) and tags (C), via the GIN index,
+ * ranked exact name first, then ts_rank, then recency; only the page is kept, so ranking costs one
+ * top-N sort. Only when there is no hit at all, near-miss names (typos) come from the trigram GiST
+ * index in nearest-first order. One statement, one round trip; user text is only ever a parameter.
+ */
+export function searchStatement(query: SearchQuery): { text: string; params: unknown[] } {
+  const q = query.q.trim();
+  const filters = `p.latest_version IS NOT NULL
+          AND ($2::text IS NULL OR p.tags @> ARRAY[$2::text])
+          AND ($3::text IS NULL OR p.targets @> ARRAY[$3::text])`;
+  const columns = 'p.id, p.name, p.latest_version, p.description, p.tags, p.targets, p.created_at, p.updated_at';
+  return {
+    // The tsquery is written inline (not in a CTE) so the planner folds it to a constant and can
+    // estimate it and use the GIN index.
+    text: `WITH hits AS MATERIALIZED (
+         SELECT ${columns}, (p.name = $1) AS exact, ts_rank(p.search, ${TSQUERY}) AS rank
+           FROM registry.packages p
+          WHERE ${filters} AND ($1 = '' OR p.search @@ ${TSQUERY})
+          ORDER BY exact DESC, rank DESC, p.updated_at DESC, p.id
+          LIMIT $4::int + $5::int
+       ), near_misses AS (
+         SELECT * FROM (
+           SELECT ${columns}, false AS exact, similarity(p.name, $1) AS rank
+             FROM registry.packages p
+            WHERE $1 <> '' AND NOT EXISTS (SELECT 1 FROM hits) AND ${filters}
+            ORDER BY p.name <-> $1
+            LIMIT $4::int + $5::int
+         ) nearest
+          WHERE nearest.rank >= ${FUZZY_THRESHOLD}
+       )
+       SELECT r.*, ARRAY(SELECT v.version FROM registry.package_versions v WHERE v.package_id = r.id) AS versions
+         FROM (SELECT * FROM hits UNION ALL SELECT * FROM near_misses) r
+        ORDER BY r.exact DESC, r.rank DESC, r.updated_at DESC, r.id
+        LIMIT $4::int OFFSET $5::int`,
+    params: [q, query.tag ?? null, query.target ?? null, query.limit, query.offset],
+  };
+}
 
 export class PgPackageRepo implements PackageRepo {
   constructor(private readonly db: Database) {}
@@ -166,11 +209,7 @@ export class PgPackageRepo implements PackageRepo {
   }
 
   async search(query: SearchQuery): Promise<PackageSummary[]> {
-    const q = query.q.trim();
-    const params: unknown[] = [q, likeEscape(q.toLowerCase()), query.tag ?? null, query.target ?? null, query.limit, query.offset];
-    // Matches: full-text on name (A), description (B) and tags (C); or trigram similarity /
-    // substring on the name, both served by GIN indexes. Ranked: exact name, then text rank,
-    // then name similarity, then recency.
+    const { text, params } = searchStatement(query);
     const { rows } = await this.db.query<{
       id: number;
       name: string;
@@ -181,24 +220,7 @@ export class PgPackageRepo implements PackageRepo {
       created_at: Date | string;
       updated_at: Date | string;
       versions: string[];
-    }>(
-      `WITH query AS (
-         SELECT websearch_to_tsquery('english', $1) || websearch_to_tsquery('simple', $1) AS tsq
-       )
-       SELECT p.id, p.name, p.latest_version, p.description, p.tags, p.targets, p.created_at, p.updated_at,
-              ARRAY(SELECT v.version FROM registry.package_versions v WHERE v.package_id = p.id) AS versions
-         FROM registry.packages p, query
-        WHERE p.latest_version IS NOT NULL
-          AND ($1 = '' OR p.search @@ query.tsq OR p.name % $1 OR p.name LIKE '%' || $2 || '%')
-          AND ($3::text IS NULL OR p.tags @> ARRAY[$3::text])
-          AND ($4::text IS NULL OR p.targets @> ARRAY[$4::text])
-        ORDER BY (p.name = $1) DESC,
-                 ts_rank(p.search, query.tsq) DESC,
-                 similarity(p.name, $1) DESC,
-                 p.updated_at DESC, p.id
-        LIMIT $5 OFFSET $6`,
-      params,
-    );
+    }>(text, params);
     return rows.map((r) => ({
       id: r.id,
       name: r.name,

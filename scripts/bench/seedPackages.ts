@@ -1,0 +1,72 @@
+import pg from 'pg';
+import { searchStatement } from '../../shared/adapters/postgres/PgPackageRepo.js';
+
+export const TOPICS = ['react', 'python', 'golang', 'rust', 'security', 'docs', 'testing', 'lint', 'kubernetes', 'terraform'];
+// Names built from several vocabularies so that, as in a real registry, most words are selective.
+const QUALITIES = ['strict', 'modern', 'secure', 'minimal', 'fast', 'typed', 'clean', 'legacy', 'async', 'portable', 'robust', 'tiny', 'verbose'];
+const SUBJECTS = ['hooks', 'errors', 'naming', 'imports', 'logging', 'commits', 'reviews', 'migrations', 'queries', 'styles', 'layouts', 'api', 'cli', 'tests', 'schemas', 'caching', 'auth'];
+
+const word = (list: string[], i: number) => list[i % list.length]!;
+export const seededName = (i: number) =>
+  `${word(QUALITIES, i)}-${word(TOPICS, Math.floor(i / 13))}-${word(SUBJECTS, Math.floor(i / 130))}-${i}`;
+
+/**
+ * Seeds `count` packages with three versions each straight into the database (the HTTP publish
+ * path is measured separately): the search benchmark needs volume, not archives.
+ */
+export async function seedPackages(databaseUrl: string, count: number): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const topics = `ARRAY[${TOPICS.map((t) => `'${t}'`).join(',')}]`;
+    await client.query('BEGIN');
+    const ids = Array.from({ length: count }, (_, i) => i);
+    await client.query(
+      `INSERT INTO registry.packages (name, description, tags, targets, created_by, latest_version)
+       SELECT n.name, n.description, n.tags, n.targets, (SELECT id FROM registry.users WHERE role = 'root'), '1.2.0'
+         FROM json_to_recordset($1::json) AS n(name text, description text, tags text[], targets text[])`,
+      [
+        JSON.stringify(
+          ids.map((i) => ({
+            name: seededName(i),
+            description: `${word(QUALITIES, i + 3)} rules for ${word(SUBJECTS, i + 5)} in ${word(TOPICS, i)} projects`,
+            tags: [...new Set([word(TOPICS, Math.floor(i / 13)), word(SUBJECTS, i + 2)])],
+            targets: i % 3 === 0 ? ['cursor', 'claude-code'] : ['cursor'],
+          })),
+        ),
+      ],
+    );
+    await client.query(
+      `INSERT INTO registry.package_versions (package_id, version, description, tags, targets, manifest, sha256, size_bytes, published_by)
+       SELECT p.id, v, p.description, p.tags, p.targets, '{}'::jsonb, md5(p.name || v) || md5(v || p.name), 1000, p.created_by
+         FROM registry.packages p, unnest(ARRAY['1.0.0', '1.1.0', '1.2.0']) AS v
+        WHERE p.created_by = (SELECT id FROM registry.users WHERE role = 'root')`,
+    );
+    await client.query(
+      `UPDATE registry.packages SET search = setweight(to_tsvector('simple', replace(name, '/', ' ')), 'A')
+                                 || setweight(to_tsvector('english', description), 'B')
+                                 || setweight(to_tsvector('simple', array_to_string(tags, ' ')), 'C')
+        WHERE latest_version = '1.2.0'`,
+    );
+    await client.query(
+      `INSERT INTO registry.package_owners (package_id, user_id) SELECT id, created_by FROM registry.packages WHERE latest_version = '1.2.0'`,
+    );
+    await client.query('COMMIT');
+    await client.query('VACUUM ANALYZE');
+  } finally {
+    await client.end();
+  }
+}
+
+/** EXPLAIN ANALYZE of the exact search statement the API runs (custom plan, as pg sends it). */
+export async function explainSearch(databaseUrl: string, q: string): Promise<string> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { text, params } = searchStatement({ q, limit: 20, offset: 0 });
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, COSTS OFF) ${text}`, params);
+    return rows.map((r) => r['QUERY PLAN']).join('\n');
+  } finally {
+    await client.end();
+  }
+}
