@@ -31,7 +31,12 @@ export const serviceUnavailable = (message = 'Service temporarily unavailable, p
  * failure. Mapped to 503 with Retry-After: the client may retry, nothing was half-done.
  */
 export class StoreUnavailableError extends Error {
-  constructor(readonly store: 'postgres' | 'dynamodb' | 'blobs', cause?: unknown) {
+  constructor(
+    readonly store: 'postgres' | 'dynamodb' | 'blobs',
+    cause?: unknown,
+    /** When the caller may try again (e.g. when an open circuit will next probe). */
+    readonly retryAfterSeconds = 2,
+  ) {
     super(`${store} unavailable`, { cause });
     this.name = 'StoreUnavailableError';
   }

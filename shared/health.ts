@@ -33,6 +33,11 @@ export async function checkHealth(deps: Dependencies) {
       service: SERVICE_NAME,
       version: deps.config.serviceVersion,
       stores: { postgres, dynamodb, blobs },
+      circuits: {
+        postgres: deps.guards.postgres.state,
+        dynamodb: deps.guards.dynamodb.state,
+        blobs: deps.guards.blobs.state,
+      },
       ...(healthy ? {} : { error: 'A data store is unreachable' }),
     },
   };

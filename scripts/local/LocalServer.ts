@@ -105,13 +105,27 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     writeResult(res, result);
   }
 
+  // Backpressure: beyond this many requests in flight, answer 503 at once rather than queueing
+  // without bound (the stores' own bulkheads bound the calls behind these).
+  const maxInFlight = Number(env.RFH_MAX_IN_FLIGHT ?? 2048);
+  let inFlight = 0;
   const server: Server = createServer((req, res) => {
+    if (inFlight >= maxInFlight) {
+      sendError(res, new ApiError(503, 'The server is busy, please retry shortly', { 'Retry-After': '1' }), { Connection: 'close' });
+      return;
+    }
+    inFlight++;
+    res.on('close', () => inFlight--);
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) sendError(res, err, err instanceof ApiError && err.status === 413 ? { Connection: 'close' } : {});
       else res.destroy();
     });
   });
   server.keepAliveTimeout = 5000;
+  // Slow clients cannot hold connections forever (slowloris): headers within 10 s, the whole
+  // request within 60 s.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => resolve());

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PgDatabase } from '../../shared/adapters/postgres/PgDatabase.js';
 import { migrate } from '../../shared/db/migrate.js';
 import type { Database } from '../../shared/ports/Database.js';
-import { assembleDependencies, createDynamoClient, documentClient } from '../../shared/runtime/awsDependencies.js';
+import { assembleDependencies, createDynamoClient } from '../../shared/runtime/awsDependencies.js';
 import type { Dependencies } from '../../shared/runtime/Dependencies.js';
 import { createS3Client, S3BlobStore } from '../../shared/adapters/s3/S3BlobStore.js';
 import type { BlobStore } from '../../shared/ports/BlobStore.js';
@@ -121,12 +121,15 @@ export async function openLocalRuntime(options: LocalRuntimeOptions): Promise<Lo
     const deps = assembleDependencies({
       db,
       blobs,
-      dynamo: documentClient(raw),
+      dynamoClient: raw,
       sessionsTable,
       jwtSecret: await jwtSecretFor(env, dataDir),
       env,
     });
-    closers.push(() => deps.background.drain());
+    closers.push(async () => {
+      await deps.background.drain();
+      await deps.sideEffects.close();
+    });
     await ensureRootUser(deps, env, log);
     return { deps, stores: { postgres, dynamodb, blobs: blobsWhere }, close: closeAll };
   } catch (err) {

@@ -11,7 +11,8 @@ export const throttleAccount = (username: string) => username.toLowerCase();
 /**
  * Login: one SQL read (alongside the throttle counter read), one password verification, one
  * conditional put of the session. Unknown user, inactive user and wrong password answer the
- * same 401 after the same amount of hashing work. last_login is recorded off the critical path.
+ * same 401 after the same amount of hashing work. last_login goes through the side-effect queue,
+ * so it can never delay or fail a login.
  */
 export async function login(deps: Dependencies, input: LoginRequest) {
   const issuedAt = Date.now();
@@ -33,6 +34,6 @@ export async function login(deps: Dependencies, input: LoginRequest) {
   }
 
   const result = await startSession(deps, user, issuedAt);
-  deps.background.run('record last_login', () => deps.users.recordLogin(user.id, new Date(issuedAt)));
+  deps.sideEffects.enqueue({ kind: 'last-login', userId: user.id, at: issuedAt });
   return result;
 }

@@ -13,6 +13,7 @@ import { securityHeaders } from './securityHeaders.js';
 import type { ApiContext, HandlerResult, HttpEvent, HttpResponse } from './types.js';
 import { schemasFor, type BodyOf, type QueryOf } from './routeSchemas.js';
 import { parseWith } from './validation.js';
+import { RETRY_BUDGET_PER_REQUEST, runInRequestScope } from '../resilience/requestScope.js';
 
 export interface HandlerInput<B, Q> {
   body: B;
@@ -38,6 +39,9 @@ export interface HandlerSpec<K extends RouteKey> {
 }
 
 const rateLimiter = new RateLimiter();
+
+/** Time kept back from the Lambda timeout to answer in an orderly way. */
+const DEADLINE_MARGIN_MS = 300;
 
 /** The caller of an authenticated route (the stack guarantees one there). */
 export function signedIn(input: { principal: Principal | null }): Principal {
@@ -150,7 +154,15 @@ function toResponse(result: HandlerResult): HttpResponse {
 export function defineHandler<K extends RouteKey>(spec: HandlerSpec<K>) {
   const route = findRoute(spec.route);
   const schemas = schemasFor(spec.route);
-  return middy<HttpEvent, HttpResponse, Error, ApiContext>()
+  const stack = middy<HttpEvent, HttpResponse, Error, ApiContext>({
+    // The handler must answer before Lambda kills it: a clear 503 instead of a hung request.
+    // Work still running then completes or rolls back on its own (every write is one
+    // transaction or one conditional write), so a retry finds either all of it or nothing.
+    timeoutEarlyInMillis: DEADLINE_MARGIN_MS,
+    timeoutEarlyResponse: () => {
+      throw new ApiError(503, 'The request took too long, please retry', { 'Retry-After': '1' });
+    },
+  })
     .use(
       httpCors({
         origins: allowedOrigins(),
@@ -176,6 +188,15 @@ export function defineHandler<K extends RouteKey>(spec: HandlerSpec<K>) {
         params: (event.pathParameters ?? {}) as Record<string, string>,
         sourceIp: event.requestContext.http.sourceIp,
       });
+      // Side effects of this request leave the process before Lambda may freeze it.
+      await state.deps.sideEffects.handOff();
       return toResponse(result);
     });
+  // Each invocation gets its deadline and retry budget, visible to every store call it makes.
+  const handler = (event: HttpEvent, context: ApiContext) =>
+    runInRequestScope(
+      { deadline: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS, retriesLeft: RETRY_BUDGET_PER_REQUEST },
+      () => stack(event, context),
+    );
+  return handler;
 }

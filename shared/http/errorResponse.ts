@@ -18,7 +18,11 @@ export function errorToResponse(err: unknown, requestId?: string): HttpResponse 
   if (err instanceof ApiError) return jsonResponse(err.status, { error: err.message }, err.headers);
   if (err instanceof StoreUnavailableError) {
     console.warn(JSON.stringify({ level: 'warn', message: 'store unavailable', store: err.store, requestId, cause: String(err.cause) }));
-    return jsonResponse(503, { error: 'A data store is temporarily unavailable, please retry shortly' }, { 'Retry-After': '2' });
+    return jsonResponse(
+      503,
+      { error: 'A data store is temporarily unavailable, please retry shortly' },
+      { 'Retry-After': String(err.retryAfterSeconds) },
+    );
   }
   console.error(JSON.stringify({ level: 'error', message: 'unhandled error', requestId, error: err instanceof Error ? err.stack : String(err) }));
   return jsonResponse(500, { error: 'Internal server error' });

@@ -14,6 +14,7 @@ export interface VersionRecord {
   sha256: string;
   sizeBytes: number;
   publishedBy: string;
+  downloads: number;
   createdAt: Date;
 }
 
@@ -27,6 +28,8 @@ export interface PackageRecord {
   /** Every version, newest first by semantic-version precedence. */
   versions: string[];
   owners: string[];
+  /** Downloads of all versions. */
+  downloads: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -91,6 +94,7 @@ export function versionBody(v: VersionRecord) {
     size_bytes: v.sizeBytes,
     size: v.sizeBytes,
     published_by: v.publishedBy,
+    downloads: v.downloads,
     created_at: v.createdAt.toISOString(),
     published_at: v.createdAt.toISOString(),
   };

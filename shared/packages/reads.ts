@@ -20,6 +20,7 @@ function packageBody(p: PackageRecord) {
     tags: p.tags,
     targets: p.targets,
     owners: p.owners,
+    downloads: p.downloads,
     created_at: p.createdAt.toISOString(),
     updated_at: p.updatedAt.toISOString(),
   };
@@ -60,5 +61,6 @@ export async function downloadArchive(deps: Dependencies, rawHash: string) {
   if (!(await deps.packages.hasArchive(sha256))) throw notFound(`No archive with SHA-256 ${sha256}`);
   const blob = await deps.blobs.download(sha256);
   if (!blob) throw notFound(`No archive with SHA-256 ${sha256}`);
+  deps.sideEffects.enqueue({ kind: 'download', sha256 });
   return { sha256, blob };
 }

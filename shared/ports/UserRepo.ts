@@ -21,7 +21,6 @@ export interface UserRepo {
   create(user: NewUser): Promise<UserRecord>;
   findByUsername(username: string): Promise<UserRecord | null>;
   findById(id: number): Promise<UserRecord | null>;
-  recordLogin(id: number, at: Date): Promise<void>;
   /** Replaces the password hash of an active user; null when the user is gone. */
   updatePassword(id: number, passwordHash: string): Promise<AuthStateChange | null>;
   /** Deactivates an active, non-root user; null when there was nothing to deactivate. */

@@ -5,13 +5,17 @@ import type { Database } from '../ports/Database.js';
 import type { LoginThrottle, SessionStore } from '../ports/SessionStore.js';
 import type { BlobStore } from '../ports/BlobStore.js';
 import type { PackageRepo } from '../ports/PackageRepo.js';
+import type { SideEffectQueue } from '../ports/SideEffectQueue.js';
 import type { UserRepo } from '../ports/UserRepo.js';
+import type { StoreGuards } from '../resilience/storeGuards.js';
 import type { BackgroundTasks } from './BackgroundTasks.js';
 import { createAwsDependencies } from './awsDependencies.js';
 
 /** Everything a use case may touch. Built once per process (per Lambda container). */
 export interface Dependencies {
   config: AppConfig;
+  /** Per-store bulkhead, breaker and retry state, also reported by /v1/health. */
+  guards: StoreGuards;
   db: Database;
   users: UserRepo;
   packages: PackageRepo;
@@ -20,6 +24,9 @@ export interface Dependencies {
   loginThrottle: LoginThrottle;
   tokens: TokenService;
   passwords: Argon2PasswordHasher;
+  /** last_login and download counts, applied in batches off the request path. */
+  sideEffects: SideEffectQueue;
+  /** Best-effort clean-up after a response (e.g. deleting revoked sessions' items). */
   background: BackgroundTasks;
 }
 

@@ -11,7 +11,16 @@ import { TokenService } from '../auth/TokenService.js';
 import { configFromEnv } from '../config.js';
 import type { BlobStore } from '../ports/BlobStore.js';
 import type { Database } from '../ports/Database.js';
+import { GuardedBlobStore } from '../resilience/GuardedBlobStore.js';
+import { GuardedDatabase } from '../resilience/GuardedDatabase.js';
+import { guardSdkClient } from '../resilience/guardSdkClient.js';
+import { createStoreGuards } from '../resilience/storeGuards.js';
 import { BackgroundTasks } from './BackgroundTasks.js';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SqsSideEffectQueue } from '../adapters/sqs/SqsSideEffectQueue.js';
+import type { SideEffectQueue } from '../ports/SideEffectQueue.js';
+import { applySideEffects } from '../sideEffects/applySideEffects.js';
+import { InProcessSideEffectQueue } from '../sideEffects/InProcessSideEffectQueue.js';
 import type { Dependencies } from './Dependencies.js';
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -33,34 +42,46 @@ export function createDynamoClient(env: NodeJS.ProcessEnv, endpoint = env.DYNAMO
           credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'local', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'local' },
         }
       : {}),
-    maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 },
+    // Two attempts of at most 1.5 s each: well inside every route's deadline.
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 },
   });
 }
 
 export const documentClient = (client: DynamoDBClient) =>
   DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 
-/** Assembles the use cases' dependencies from stores the caller already has. */
+/**
+ * Assembles the use cases' dependencies from the raw stores the caller built, putting each store
+ * behind its guard (bulkhead, circuit breaker, retries): every store call of every use case is
+ * guarded, whichever runtime built the stores.
+ */
 export function assembleDependencies(opts: {
   db: Database;
   blobs: BlobStore;
-  dynamo: DynamoDBDocumentClient;
+  dynamoClient: DynamoDBClient;
   sessionsTable: string;
   jwtSecret: string;
+  /** Where side effects go; default: applied in-process in batches. */
+  sideEffects?: SideEffectQueue;
   env?: NodeJS.ProcessEnv;
 }): Dependencies {
   const config = configFromEnv(opts.env);
+  const guards = createStoreGuards();
+  const db = new GuardedDatabase(opts.db, guards.postgres);
+  const dynamo = documentClient(guardSdkClient(opts.dynamoClient, guards.dynamodb));
   return {
     config,
-    db: opts.db,
-    users: new PgUserRepo(opts.db),
-    packages: new PgPackageRepo(opts.db),
-    blobs: opts.blobs,
-    sessions: new DynamoSessionStore(opts.dynamo, opts.sessionsTable),
-    loginThrottle: new DynamoLoginThrottle(opts.dynamo, opts.sessionsTable, config.loginThrottle.windowSeconds),
+    guards,
+    db,
+    users: new PgUserRepo(db),
+    packages: new PgPackageRepo(db),
+    blobs: new GuardedBlobStore(opts.blobs, guards.blobs),
+    sessions: new DynamoSessionStore(dynamo, opts.sessionsTable),
+    loginThrottle: new DynamoLoginThrottle(dynamo, opts.sessionsTable, config.loginThrottle.windowSeconds),
     tokens: new TokenService(opts.jwtSecret, config.sessionTtlSeconds),
     passwords: new Argon2PasswordHasher(),
+    sideEffects: opts.sideEffects ?? new InProcessSideEffectQueue({ apply: (batch) => applySideEffects(db, batch) }),
     background: new BackgroundTasks(),
   };
 }
@@ -70,9 +91,12 @@ export async function createAwsDependencies(env: NodeJS.ProcessEnv = process.env
   return assembleDependencies({
     db: new PgDatabase({ connectionString: required(env, 'DATABASE_URL'), maxConnections: 2 }),
     blobs: new S3BlobStore(createS3Client(env), required(env, 'BLOBS_BUCKET')),
-    dynamo: documentClient(createDynamoClient(env)),
+    dynamoClient: createDynamoClient(env),
     sessionsTable: required(env, 'SESSIONS_TABLE'),
     jwtSecret: required(env, 'JWT_SECRET'),
+    sideEffects: env.SIDE_EFFECTS_QUEUE_URL
+      ? new SqsSideEffectQueue(new SQSClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 } }), env.SIDE_EFFECTS_QUEUE_URL)
+      : undefined,
     env,
   });
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InProcessSideEffectQueue } from '../../shared/sideEffects/InProcessSideEffectQueue.js';
 import { ROOT_PASSWORD, startTestServer, type TestServer } from '../support/testServer.js';
 
 let api: TestServer;
@@ -168,7 +169,7 @@ describe('POST /v1/auth/login', () => {
   it('records last_login without delaying the login', async () => {
     await api.registerUser('login-erin');
     const r = await api.call('POST', '/v1/auth/login', { json: { username: 'login-erin', password } });
-    await api.server.runtime.deps.background.drain();
+    await (api.server.runtime.deps.sideEffects as InProcessSideEffectQueue).drain();
     const profile = await api.call('GET', '/v1/auth/profile', { token: r.body.token });
     expect(profile.body.last_login).not.toBeNull();
   });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InProcessSideEffectQueue } from '../../shared/sideEffects/InProcessSideEffectQueue.js';
 import { file, packageArchive, tgzOf } from '../support/archives.js';
 import { ROOT_PASSWORD, startTestServer, type TestServer } from '../support/testServer.js';
 
@@ -230,6 +231,16 @@ describe('owners', () => {
     expect([a.status, b.status].filter((s) => s === 200)).toHaveLength(1);
     const owners = (await api.call('GET', '/v1/packages/duel/owners')).body.owners;
     expect(owners).toHaveLength(1);
+  });
+});
+
+describe('download counts', () => {
+  it('counts blob downloads off the request path and shows them in reads', async () => {
+    const { body } = await publishOk(alice, 'counted', '1.0.0');
+    for (let i = 0; i < 3; i++) expect((await fetch(`${api.url}/v1/blobs/${body.sha256}`)).status).toBe(200);
+    await (api.server.runtime.deps.sideEffects as InProcessSideEffectQueue).drain();
+    expect((await api.call('GET', '/v1/packages/counted/versions/1.0.0')).body.downloads).toBe(3);
+    expect((await api.call('GET', '/v1/packages/counted')).body.downloads).toBe(3);
   });
 });
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgDatabase } from '../../shared/adapters/postgres/PgDatabase.js';
 import { PgUserRepo } from '../../shared/adapters/postgres/PgUserRepo.js';
 import { migrate } from '../../shared/db/migrate.js';
+import { applySideEffects } from '../../shared/sideEffects/applySideEffects.js';
 import { ApiError } from '../../shared/errors.js';
 import { createScratchDatabase } from '../../scripts/local/scratchDatabase.js';
 import { databaseEngines, type TestDatabase } from '../support/stores.js';
@@ -66,11 +67,18 @@ describe.each(databaseEngines)('PgUserRepo on $name', (engine) => {
     expect(await repo.deactivate(root!.id)).toBeNull();
   });
 
-  it('never moves last_login backwards', async () => {
+  it('applies last_login side effects in one batch, never moving last_login backwards', async () => {
     const u = await repo.create({ username: 'erin', email: 'erin@example.com', passwordHash: 'h', role: 'user' });
-    await repo.recordLogin(u.id, new Date('2026-01-02T00:00:00Z'));
-    await repo.recordLogin(u.id, new Date('2026-01-01T00:00:00Z'));
+    const v = await repo.create({ username: 'vic', email: 'vic@example.com', passwordHash: 'h', role: 'user' });
+    const jan2 = Date.parse('2026-01-02T00:00:00Z');
+    await applySideEffects(t.db, [
+      { kind: 'last-login', userId: u.id, at: jan2 },
+      { kind: 'last-login', userId: u.id, at: jan2 - 86_400_000 },
+      { kind: 'last-login', userId: v.id, at: jan2 - 1000 },
+    ]);
+    await applySideEffects(t.db, [{ kind: 'last-login', userId: u.id, at: jan2 - 5000 }]);
     expect((await repo.findById(u.id))?.lastLogin?.toISOString()).toBe('2026-01-02T00:00:00.000Z');
+    expect((await repo.findById(v.id))?.lastLogin?.toISOString()).toBe('2026-01-01T23:59:59.000Z');
   });
 
   it('migrations are idempotent', async () => {
@@ -85,6 +93,7 @@ describe.skipIf(!process.env.DATABASE_URL)('migrations on a real PostgreSQL serv
     try {
       const applied = await Promise.all(dbs.map((db) => migrate(db)));
       expect(applied.flat().filter((id) => id === '001_users')).toHaveLength(1);
+      expect(new Set(applied.flat()).size).toBe(applied.flat().length);
       const { rows } = await dbs[0]!.query<{ n: number }>('SELECT count(*)::int AS n FROM registry.schema_migrations');
       expect(rows[0]!.n).toBe(applied.flat().length);
     } finally {

@@ -17,6 +17,7 @@ interface VersionRow {
   sha256: string;
   size_bytes: number;
   published_by: string;
+  downloads: number | string;
   created_at: Date | string;
 }
 
@@ -35,13 +36,14 @@ function toVersion(r: VersionRow): VersionRecord {
     sha256: r.sha256,
     sizeBytes: r.size_bytes,
     publishedBy: r.published_by,
+    downloads: Number(r.downloads),
     createdAt: toDate(r.created_at),
   };
 }
 
 const VERSION_SELECT = `
   SELECT v.id, v.package_id, p.name, v.version, v.description, v.tags, v.targets, v.license,
-         v.sha256, v.size_bytes, u.username AS published_by, v.created_at
+         v.sha256, v.size_bytes, u.username AS published_by, v.downloads, v.created_at
     FROM registry.package_versions v
     JOIN registry.packages p ON p.id = v.package_id
     JOIN registry.users u ON u.id = v.published_by`;
@@ -184,9 +186,11 @@ export class PgPackageRepo implements PackageRepo {
       updated_at: Date | string;
       versions: string[] | null;
       owners: string[] | null;
+      downloads: number | string;
     }>(
       `SELECT p.id, p.name, p.description, p.latest_version, p.tags, p.targets, p.created_at, p.updated_at,
               ARRAY(SELECT v.version FROM registry.package_versions v WHERE v.package_id = p.id) AS versions,
+              (SELECT coalesce(sum(v.downloads), 0) FROM registry.package_versions v WHERE v.package_id = p.id) AS downloads,
               ARRAY(SELECT u.username FROM registry.package_owners o JOIN registry.users u ON u.id = o.user_id
                      WHERE o.package_id = p.id ORDER BY o.added_at, u.username) AS owners
          FROM registry.packages p WHERE p.name = $1`,
@@ -203,6 +207,7 @@ export class PgPackageRepo implements PackageRepo {
       targets: r.targets,
       versions: sortVersionsNewestFirst(r.versions ?? []),
       owners: r.owners ?? [],
+      downloads: Number(r.downloads),
       createdAt: toDate(r.created_at),
       updatedAt: toDate(r.updated_at),
     };

@@ -74,14 +74,6 @@ export class PgUserRepo implements UserRepo {
     return rows[0] ? toUser(rows[0]) : null;
   }
 
-  async recordLogin(id: number, at: Date): Promise<void> {
-    // GREATEST: a late, out-of-order update never moves last_login backwards.
-    await this.db.query(
-      'UPDATE registry.users SET last_login = GREATEST(last_login, $2) WHERE id = $1',
-      [id, at],
-    );
-  }
-
   async updatePassword(id: number, passwordHash: string): Promise<AuthStateChange | null> {
     const { rows } = await this.db.query<{ id: number; auth_version: number; role: Role; active: boolean }>(
       `UPDATE registry.users

@@ -1,5 +1,6 @@
 import { sql as users } from './001_users.js';
 import { sql as packages } from './002_packages.js';
+import { sql as downloadCounts } from './003_download_counts.js';
 
 /**
  * Ordered schema migrations. Applied once each, in order, recorded in
@@ -9,4 +10,5 @@ import { sql as packages } from './002_packages.js';
 export const migrations: ReadonlyArray<{ id: string; sql: string }> = [
   { id: '001_users', sql: users },
   { id: '002_packages', sql: packages },
+  { id: '003_download_counts', sql: downloadCounts },
 ];

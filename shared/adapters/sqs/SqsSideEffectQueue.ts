@@ -1,0 +1,51 @@
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SideEffect, SideEffectQueue } from '../../ports/SideEffectQueue.js';
+
+/**
+ * Side effects to SQS: what one request enqueued travels as one message (a JSON array), sent
+ * when the request hands off, before the Lambda freezes. A failed send is logged and dropped:
+ * these are counters and timestamps, never worth failing or delaying a response for.
+ */
+export class SqsSideEffectQueue implements SideEffectQueue {
+  private buffer: SideEffect[] = [];
+
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  enqueue(effect: SideEffect): void {
+    this.buffer.push(effect);
+  }
+
+  async handOff(): Promise<void> {
+    if (this.buffer.length === 0) return;
+    const batch = this.buffer;
+    this.buffer = [];
+    try {
+      await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(batch) }));
+    } catch (err) {
+      console.warn(JSON.stringify({ level: 'warn', message: 'side effects not queued', count: batch.length, error: String(err) }));
+    }
+  }
+
+  close(): Promise<void> {
+    return this.handOff();
+  }
+}
+
+/** Parses one SQS message body written by SqsSideEffectQueue; anything else is rejected. */
+export function parseSideEffects(body: string): SideEffect[] {
+  const parsed: unknown = JSON.parse(body);
+  if (!Array.isArray(parsed)) throw new Error('Side-effect message is not an array');
+  return parsed.map((e: unknown) => {
+    const x = e as Partial<Record<string, unknown>>;
+    if (x.kind === 'last-login' && Number.isSafeInteger(x.userId) && Number.isFinite(x.at)) {
+      return { kind: 'last-login', userId: x.userId as number, at: x.at as number };
+    }
+    if (x.kind === 'download' && typeof x.sha256 === 'string' && /^[0-9a-f]{64}$/.test(x.sha256)) {
+      return { kind: 'download', sha256: x.sha256 };
+    }
+    throw new Error('Unknown side effect');
+  });
+}

@@ -1,0 +1,22 @@
+import type { BlobDownload, BlobStore } from '../ports/BlobStore.js';
+import type { StoreGuard } from './StoreGuard.js';
+
+/** A BlobStore whose calls go through the blobs StoreGuard. */
+export class GuardedBlobStore implements BlobStore {
+  constructor(
+    private readonly inner: BlobStore,
+    private readonly guard: StoreGuard,
+  ) {}
+
+  put(sha256: string, bytes: Uint8Array): Promise<void> {
+    return this.guard.run(() => this.inner.put(sha256, bytes));
+  }
+
+  download(sha256: string): Promise<BlobDownload | null> {
+    return this.guard.run(() => this.inner.download(sha256));
+  }
+
+  ping(): Promise<void> {
+    return this.guard.run(() => this.inner.ping());
+  }
+}

@@ -1,0 +1,112 @@
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { handler as consumer } from '../../functions/queues/side-effects.js';
+import { parseSideEffects, SqsSideEffectQueue } from '../../shared/adapters/sqs/SqsSideEffectQueue.js';
+import type { SideEffect } from '../../shared/ports/SideEffectQueue.js';
+import { provideDependencies, type Dependencies } from '../../shared/runtime/Dependencies.js';
+import { InProcessSideEffectQueue } from '../../shared/sideEffects/InProcessSideEffectQueue.js';
+
+const sha = 'a'.repeat(64);
+
+describe('InProcessSideEffectQueue', () => {
+  it('applies in batches and keeps a failed batch for the next attempt', async () => {
+    const applied: SideEffect[][] = [];
+    let fail = true;
+    const q = new InProcessSideEffectQueue({
+      intervalMs: 60_000,
+      batchSize: 3,
+      apply: async (batch) => {
+        if (fail) throw new Error('database down');
+        applied.push(batch);
+      },
+    });
+    for (let i = 0; i < 5; i++) q.enqueue({ kind: 'download', sha256: sha });
+    await q.drain();
+    expect(applied).toEqual([]);
+    fail = false;
+    await q.drain();
+    expect(applied.map((b) => b.length)).toEqual([3, 2]);
+    expect(q.applied).toBe(5);
+    await q.close();
+  });
+
+  it('stays within its memory bound, dropping the oldest', async () => {
+    const q = new InProcessSideEffectQueue({ intervalMs: 60_000, batchSize: 1000, maxPending: 10, apply: async () => Promise.reject(new Error('down')) });
+    for (let i = 0; i < 25; i++) q.enqueue({ kind: 'last-login', userId: i, at: i });
+    expect(q.dropped).toBe(15);
+    await q.close();
+  });
+});
+
+describe('SqsSideEffectQueue', () => {
+  const sqs = mockClient(SQSClient);
+  afterEach(() => sqs.reset());
+
+  it('sends what a request enqueued as one message, and never throws', async () => {
+    sqs.on(SendMessageCommand).resolves({});
+    const q = new SqsSideEffectQueue(new SQSClient({ region: 'us-east-1' }), 'https://sqs/queue');
+    await q.handOff(); // nothing to send
+    expect(sqs.calls()).toHaveLength(0);
+    q.enqueue({ kind: 'last-login', userId: 1, at: 5 });
+    q.enqueue({ kind: 'download', sha256: sha });
+    await q.handOff();
+    const input = sqs.commandCalls(SendMessageCommand)[0]!.args[0].input;
+    expect(input.QueueUrl).toBe('https://sqs/queue');
+    expect(parseSideEffects(input.MessageBody!)).toEqual([
+      { kind: 'last-login', userId: 1, at: 5 },
+      { kind: 'download', sha256: sha },
+    ]);
+    sqs.on(SendMessageCommand).rejects(new Error('SQS down'));
+    q.enqueue({ kind: 'download', sha256: sha });
+    await expect(q.handOff()).resolves.toBeUndefined();
+  });
+
+  it('rejects malformed messages', () => {
+    expect(() => parseSideEffects('{}')).toThrow();
+    expect(() => parseSideEffects('[{"kind":"download","sha256":"../x"}]')).toThrow();
+    expect(() => parseSideEffects('[{"kind":"drop-table"}]')).toThrow();
+  });
+});
+
+describe('side-effects consumer Lambda', () => {
+  it('applies a batch in one go, reports malformed messages, and asks SQS to retry when the database fails', async () => {
+    const statements: Array<{ text: string; params: unknown[] }> = [];
+    let down = false;
+    const db = {
+      query: async (text: string, params: unknown[] = []) => {
+        if (down) throw new Error('db down');
+        statements.push({ text, params });
+        return { rows: [], rowCount: 0 };
+      },
+    };
+    provideDependencies(async () => ({ db }) as unknown as Dependencies);
+    const record = (id: string, body: string) => ({ messageId: id, body }) as never;
+    const event = {
+      Records: [
+        record('1', JSON.stringify([{ kind: 'download', sha256: sha }, { kind: 'last-login', userId: 3, at: 10 }])),
+        record('2', JSON.stringify([{ kind: 'download', sha256: sha }])),
+        record('3', 'not json'),
+      ],
+    };
+    expect(await consumer(event)).toEqual({ batchItemFailures: [{ itemIdentifier: '3' }] });
+    expect(statements).toHaveLength(2);
+    const downloads = statements.find((s) => s.text.includes('downloads'))!;
+    expect(downloads.params).toEqual([[sha], [2]]);
+    down = true;
+    const failed = await consumer(event);
+    expect(failed.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['1', '2', '3']);
+  });
+});
+
+describe('InProcessSideEffectQueue drains', () => {
+  it('keeps draining after an empty drain (regression: a drain of nothing must not stick)', async () => {
+    const applied: SideEffect[] = [];
+    const q = new InProcessSideEffectQueue({ intervalMs: 60_000, apply: async (b) => void applied.push(...b) });
+    await q.drain();
+    q.enqueue({ kind: 'download', sha256: sha });
+    await q.drain();
+    expect(applied).toHaveLength(1);
+    await q.close();
+  });
+});
