@@ -33,10 +33,15 @@ export async function startServerProcess(env: NodeJS.ProcessEnv): Promise<Server
     child.stdout!.on('data', check);
     child.on('exit', (code) => reject(new Error(`server exited (${code}):\n${output}`)));
   });
+  let stopping = false;
+  child.on('exit', (code, signal) => {
+    if (!stopping) console.error(`server process exited unexpectedly (${code ?? signal}); its last output:\n${output.slice(-4000)}`);
+  });
   return {
     url,
     stop: () =>
       new Promise<void>((resolve) => {
+        stopping = true;
         if (child.exitCode !== null) return resolve();
         child.on('exit', () => resolve());
         child.kill('SIGINT');

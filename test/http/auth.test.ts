@@ -99,6 +99,21 @@ describe('POST /v1/auth/register', () => {
     expect(byRoot.body.role).toBe('publisher');
   });
 
+  it('answers a retried identical registration like the first, and anything else with 409', async () => {
+    const body = { username: 'retry-rita', email: 'rita@example.com', password };
+    const first = await api.call('POST', '/v1/auth/register', { json: body });
+    const again = await api.call('POST', '/v1/auth/register', { json: body });
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.body.id).toBe(first.body.id);
+    expect(again.body.token).not.toBe(first.body.token);
+    expect((await api.call('GET', '/v1/auth/profile', { token: again.body.token })).status).toBe(200);
+    const otherPassword = await api.call('POST', '/v1/auth/register', { json: { ...body, password: 'someone elses pass' } });
+    expect(otherPassword.status).toBe(409);
+    const otherEmail = await api.call('POST', '/v1/auth/register', { json: { ...body, email: 'other@example.com' } });
+    expect(otherEmail.status).toBe(409);
+  });
+
   it('creates nothing on a rejected registration', async () => {
     await api.call('POST', '/v1/auth/register', { json: { username: 'ghost', email: 'bad', password } });
     const login = await api.call('POST', '/v1/auth/login', { json: { username: 'ghost', password } });

@@ -74,6 +74,13 @@ export class PgDatabase implements Database {
       },
     };
     let broken = false;
+    // A checked-out client whose connection dies between statements emits 'error' with no
+    // query to deliver it to; unhandled, that would crash the process. Note it and discard the
+    // client on release; the statement in progress (if any) fails on its own.
+    const onConnectionError = () => {
+      broken = true;
+    };
+    client.on('error', onConnectionError);
     try {
       await tx.exec('BEGIN');
       const result = await fn(tx);
@@ -87,6 +94,7 @@ export class PgDatabase implements Database {
       }
       throw err;
     } finally {
+      client.off('error', onConnectionError);
       client.release(broken);
     }
   }

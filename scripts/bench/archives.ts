@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { pack } from 'tar-stream';
+
+// Package archives and publish requests for the benchmark, built in memory: a copy of
+// test/support/archives.ts's packageArchive (the bench must not depend on the test tree).
+
+async function tarOf(entries: Array<{ name: string; content: string }>): Promise<Buffer> {
+  const tar = pack();
+  const chunks: Buffer[] = [];
+  tar.on('data', (chunk) => chunks.push(chunk as Buffer));
+  const done = new Promise<void>((resolve, reject) => {
+    tar.on('end', resolve);
+    tar.on('error', reject);
+  });
+  for (const { name, content } of entries) {
+    await new Promise<void>((resolve, reject) => tar.entry({ name }, Buffer.from(content), (err) => (err ? reject(err) : resolve())));
+  }
+  tar.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+/** The manifest `rfh publish` sends, matching the archive's rulestack.json. */
+export const manifestFor = (name: string, version: string, files: string[]) => ({
+  name,
+  version,
+  description: `${name} rules`,
+  targets: ['cursor'],
+  tags: ['bench'],
+  files,
+});
+
+/** A valid package archive as `rfh pack` makes it: rulestack.json at the root plus rule files. */
+export async function packageArchive(name: string, version: string, files: Record<string, string> = { 'rules.md': '# Rules\n' }): Promise<Buffer> {
+  return gzipSync(
+    await tarOf([
+      { name: 'rulestack.json', content: JSON.stringify({ name, version, description: `${name} rules`, files: Object.keys(files) }) },
+      ...Object.entries(files).map(([n, content]) => ({ name: n, content })),
+    ]),
+  );
+}
+
+/** Rule text of about `bytes` bytes (compresses like prose, not like zeros). */
+export function ruleText(bytes: number, seed: number): string {
+  const words = ['always', 'never', 'prefer', 'avoid', 'typed', 'errors', 'imports', 'tests', 'naming', 'review', 'commit', 'async'];
+  const lines: string[] = [`# Rules ${seed}`];
+  let size = lines[0]!.length;
+  for (let i = 0; size < bytes; i++) {
+    const line = `- ${words[(i * 7 + seed) % words.length]} ${words[(i * 5 + seed * 3) % words.length]} ${i} ${words[(i + seed) % words.length]}`;
+    lines.push(line);
+    size += line.length + 1;
+  }
+  return lines.join('\n') + '\n';
+}
+
+export interface PublishRequest {
+  contentType: string;
+  body: Buffer;
+}
+
+/** POST /v1/packages as `rfh publish` sends it: multipart with file parts `manifest` and `archive`. */
+export async function publishRequest(name: string, version: string, files: Record<string, string> = { 'rules.md': ruleText(2000, 1) }): Promise<PublishRequest> {
+  const archive = await packageArchive(name, version, files);
+  const manifest = Buffer.from(JSON.stringify(manifestFor(name, version, Object.keys(files))));
+  const boundary = `----rfhbench${randomBytes(12).toString('hex')}`;
+  const part = (field: string, filename: string, bytes: Buffer) => [
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    ),
+    bytes,
+    Buffer.from('\r\n'),
+  ];
+  return {
+    contentType: `multipart/form-data; boundary=${boundary}`,
+    body: Buffer.concat([...part('manifest', 'rulestack.json', manifest), ...part('archive', 'package.tgz', archive), Buffer.from(`--${boundary}--\r\n`)]),
+  };
+}
