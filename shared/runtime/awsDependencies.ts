@@ -3,6 +3,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoLoginThrottle } from '../adapters/dynamodb/DynamoLoginThrottle.js';
 import { DynamoSessionStore } from '../adapters/dynamodb/DynamoSessionStore.js';
 import { PgDatabase } from '../adapters/postgres/PgDatabase.js';
+import { rdsIamAuthFromEnv } from '../adapters/postgres/rdsIamAuth.js';
+import { jwtSecretFromEnv } from './awsSecrets.js';
 import { PgPackageRepo } from '../adapters/postgres/PgPackageRepo.js';
 import { PgUserRepo } from '../adapters/postgres/PgUserRepo.js';
 import { createS3Client, S3BlobStore } from '../adapters/s3/S3BlobStore.js';
@@ -88,12 +90,17 @@ export function assembleDependencies(opts: {
 
 /** The Lambda runtime's dependencies, from environment variables set by the CDK stack. */
 export async function createAwsDependencies(env: NodeJS.ProcessEnv = process.env): Promise<Dependencies> {
+  // Behind RDS Proxy: IAM-token passwords and verified TLS (DATABASE_IAM_AUTH=true); else a URL.
+  const iam = rdsIamAuthFromEnv(env);
   return assembleDependencies({
-    db: new PgDatabase({ connectionString: required(env, 'DATABASE_URL'), maxConnections: 2 }),
-    blobs: new S3BlobStore(createS3Client(env), required(env, 'BLOBS_BUCKET')),
+    db: iam
+      ? new PgDatabase({ connection: iam, maxConnections: 2 })
+      : new PgDatabase({ connectionString: required(env, 'DATABASE_URL'), maxConnections: 2 }),
+    blobs: new S3BlobStore(createS3Client(env), required(env, 'BLOBS_BUCKET'), { prefix: env.BLOBS_PREFIX }),
     dynamoClient: createDynamoClient(env),
     sessionsTable: required(env, 'SESSIONS_TABLE'),
-    jwtSecret: required(env, 'JWT_SECRET'),
+    // JWT_SECRET_ARN in AWS (read once per container), JWT_SECRET where there is no secret store.
+    jwtSecret: await jwtSecretFromEnv(env),
     sideEffects: env.SIDE_EFFECTS_QUEUE_URL
       ? new SqsSideEffectQueue(new SQSClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 } }), env.SIDE_EFFECTS_QUEUE_URL)
       : undefined,

@@ -3,7 +3,9 @@ import type { Database, QueryResult, SqlClient } from '../../ports/Database.js';
 import { toStoreError } from './storeErrors.js';
 
 export interface PgDatabaseOptions {
-  connectionString: string;
+  /** Either a URL, or explicit settings (e.g. RDS Proxy with an IAM-token password). */
+  connectionString?: string;
+  connection?: Pick<pg.PoolConfig, 'host' | 'port' | 'user' | 'database' | 'password' | 'ssl'>;
   /** One small pool per process (per Lambda container behind RDS Proxy). */
   maxConnections?: number;
   statementTimeoutMs?: number;
@@ -21,7 +23,7 @@ export class PgDatabase implements Database {
   constructor(options: PgDatabaseOptions) {
     const statementTimeout = options.statementTimeoutMs ?? 5000;
     this.pool = new pg.Pool({
-      connectionString: options.connectionString,
+      ...(options.connection ?? { connectionString: options.connectionString }),
       max: options.maxConnections ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
       idleTimeoutMillis: 30_000,
