@@ -135,6 +135,11 @@ export const routes = [
     summary: "Change a user's role (admin; never root's); takes effect on live sessions at once",
   },
   {
+    method: 'GET', path: '/v1/metrics', handler: 'metrics', access: 'admin',
+    rateLimitPerMinute: 120, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
+    summary: 'Per-route and per-store figures of this process (admin)',
+  },
+  {
     method: 'GET', path: '/v1/openapi.json', handler: 'openapi', access: 'public',
     rateLimitPerMinute: 120, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
     summary: 'This API, as an OpenAPI 3.1 document generated from the route table',

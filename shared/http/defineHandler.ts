@@ -3,7 +3,7 @@ import httpCors from '@middy/http-cors';
 import type { z } from 'zod';
 import type { Principal } from '../auth/Principal.js';
 import { ApiError, forbidden, payloadTooLarge, tooManyRequests, unauthorized } from '../errors.js';
-import { findRoute, roleAtLeast, type RouteDefinition, type RouteKey } from '../routes.js';
+import { findRoute, roleAtLeast, routeKey, type RouteDefinition, type RouteKey } from '../routes.js';
 import { dependencies, type Dependencies } from '../runtime/Dependencies.js';
 import { authenticate, bearerToken } from './authenticate.js';
 import { allowedOrigins, CORS_POLICY } from './cors.js';
@@ -13,7 +13,10 @@ import { securityHeaders } from './securityHeaders.js';
 import type { ApiContext, HandlerResult, HttpEvent, HttpResponse } from './types.js';
 import { schemasFor, type BodyOf, type QueryOf } from './routeSchemas.js';
 import { parseWith } from './validation.js';
-import { RETRY_BUDGET_PER_REQUEST, runInRequestScope } from '../resilience/requestScope.js';
+import { newScope, RETRY_BUDGET_PER_REQUEST, runInRequestScope, type RequestScope } from '../resilience/requestScope.js';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { metricsRegistry } from '../observability/MetricsRegistry.js';
+import { inLambda, logger, metrics } from '../observability/telemetry.js';
 
 export interface HandlerInput<B, Q> {
   body: B;
@@ -39,6 +42,19 @@ export interface HandlerSpec<K extends RouteKey> {
 }
 
 const rateLimiter = new RateLimiter();
+
+/** CloudWatch embedded metrics for one invocation (a Lambda container runs one at a time). */
+function emitRequestMetrics(route: string, status: number, latencyMs: number, scope: RequestScope): void {
+  metrics.addDimension('route', route);
+  metrics.addMetric('Requests', MetricUnit.Count, 1);
+  metrics.addMetric(status >= 500 ? 'ServerErrors' : status >= 400 ? 'ClientErrors' : 'Successes', MetricUnit.Count, 1);
+  metrics.addMetric('Latency', MetricUnit.Milliseconds, latencyMs);
+  metrics.addMetric('PostgresCalls', MetricUnit.Count, scope.storeCalls.postgres);
+  metrics.addMetric('DynamoDbCalls', MetricUnit.Count, scope.storeCalls.dynamodb);
+  metrics.addMetric('BlobCalls', MetricUnit.Count, scope.storeCalls.blobs);
+  metrics.addMetric('Retries', MetricUnit.Count, scope.retries);
+  metrics.publishStoredMetrics();
+}
 
 /** Time kept back from the Lambda timeout to answer in an orderly way. */
 const DEADLINE_MARGIN_MS = 300;
@@ -192,11 +208,28 @@ export function defineHandler<K extends RouteKey>(spec: HandlerSpec<K>) {
       await state.deps.sideEffects.handOff();
       return toResponse(result);
     });
-  // Each invocation gets its deadline and retry budget, visible to every store call it makes.
-  const handler = (event: HttpEvent, context: ApiContext) =>
-    runInRequestScope(
-      { deadline: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS, retriesLeft: RETRY_BUDGET_PER_REQUEST },
-      () => stack(event, context),
-    );
+  // Each invocation gets its deadline and retry budget, visible to every store call it makes,
+  // and ends with one log line and its metrics.
+  const key = routeKey(route);
+  const handler = async (event: HttpEvent, context: ApiContext): Promise<HttpResponse> => {
+    const started = performance.now();
+    const scope = newScope(Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS, RETRY_BUDGET_PER_REQUEST);
+    const response = await runInRequestScope(scope, () => stack(event, context));
+    const status = response.statusCode ?? 200;
+    const latencyMs = Math.round((performance.now() - started) * 100) / 100;
+    metricsRegistry.recordRequest(key, status, latencyMs);
+    // Never the token, the body or the query: only what identifies the request and its cost.
+    logger.info('request', {
+      route: key,
+      status,
+      latencyMs,
+      userId: context.rfh?.principal?.userId,
+      requestId: event.requestContext.requestId,
+      storeCalls: scope.storeCalls,
+      retries: scope.retries,
+    });
+    if (inLambda) emitRequestMetrics(key, status, latencyMs, scope);
+    return response;
+  };
   return handler;
 }

@@ -1,4 +1,5 @@
 import { ApiError, StoreUnavailableError } from '../errors.js';
+import { logger } from '../observability/telemetry.js';
 import type { HttpResponse } from './types.js';
 
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
@@ -17,13 +18,13 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
 export function errorToResponse(err: unknown, requestId?: string): HttpResponse {
   if (err instanceof ApiError) return jsonResponse(err.status, { error: err.message }, err.headers);
   if (err instanceof StoreUnavailableError) {
-    console.warn(JSON.stringify({ level: 'warn', message: 'store unavailable', store: err.store, requestId, cause: String(err.cause) }));
+    logger.warn('store unavailable', { store: err.store, requestId, cause: String(err.cause) });
     return jsonResponse(
       503,
       { error: 'A data store is temporarily unavailable, please retry shortly' },
       { 'Retry-After': String(err.retryAfterSeconds) },
     );
   }
-  console.error(JSON.stringify({ level: 'error', message: 'unhandled error', requestId, error: err instanceof Error ? err.stack : String(err) }));
+  logger.error('unhandled error', { requestId, error: err instanceof Error ? err : String(err) });
   return jsonResponse(500, { error: 'Internal server error' });
 }

@@ -16,6 +16,8 @@ export interface Database extends SqlClient {
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
   /** Cheap liveness probe. */
   ping(): Promise<void>;
+  /** Connection pool use, where there is a pool. */
+  poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 

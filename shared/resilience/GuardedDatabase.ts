@@ -42,6 +42,10 @@ export class GuardedDatabase implements Database {
     return this.guard.run(() => this.inner.ping());
   }
 
+  poolStats() {
+    return this.inner.poolStats?.() ?? { total: 1, idle: 0, waiting: 0 };
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

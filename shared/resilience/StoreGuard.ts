@@ -13,7 +13,9 @@ import {
   type IPolicy,
 } from 'cockatiel';
 import { ApiError, StoreUnavailableError } from '../errors.js';
-import { takeRetry } from './requestScope.js';
+import { metricsRegistry } from '../observability/MetricsRegistry.js';
+import { logger, tracer } from '../observability/telemetry.js';
+import { currentScope, takeRetry } from './requestScope.js';
 
 export type StoreName = StoreUnavailableError['store'];
 
@@ -56,7 +58,7 @@ export class StoreGuard {
     readonly store: StoreName,
     private readonly options: StoreGuardOptions,
     /** A failure of the store (counts towards opening the circuit), not a normal outcome like a conflict. */
-    isFailure: (err: unknown) => boolean,
+    private readonly isFailure: (err: unknown) => boolean,
     /** A failure that certainly had no effect, so the call can be repeated. */
     isRetryable: (err: unknown) => boolean = () => false,
   ) {
@@ -66,7 +68,7 @@ export class StoreGuard {
     );
     this.breaker.onStateChange((state) => {
       if (state === CircuitState.Open) this.openedAt = Date.now();
-      console.warn(JSON.stringify({ level: 'warn', message: 'circuit state change', store, state: this.describe(state) }));
+      logger.warn('circuit state change', { store, state: this.describe(state) });
     });
     this.breaker.onFailure(() => this.stats.failures++);
     const r = options.retry;
@@ -97,9 +99,19 @@ export class StoreGuard {
 
   async run<T>(fn: () => Promise<T>): Promise<T> {
     this.stats.calls++;
+    const scope = currentScope();
+    if (scope) scope.storeCalls[this.store]++;
+    const started = performance.now();
+    let failed = false;
+    // An X-Ray subsegment per store call (only inside Lambda, where tracing is on).
+    const parent = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
+    const segment = parent?.addNewSubsegment(`## ${this.store}`);
+    if (segment) tracer.setSegment(segment);
     try {
       return await this.policy.execute(() => fn());
     } catch (err) {
+      failed = this.isFailure(err) || err instanceof BrokenCircuitError || err instanceof BulkheadRejectedError;
+      if (failed) segment?.addError(err as Error);
       if (err instanceof BrokenCircuitError) {
         this.stats.shortCircuited++;
         throw new StoreUnavailableError(this.store, err, this.retryAfterSeconds());
@@ -109,6 +121,12 @@ export class StoreGuard {
         throw new ApiError(503, 'The server is busy, please retry shortly', { 'Retry-After': '1' });
       }
       throw err;
+    } finally {
+      metricsRegistry.recordStoreCall(this.store, performance.now() - started, failed);
+      if (segment && parent) {
+        segment.close();
+        tracer.setSegment(parent);
+      }
     }
   }
 }

@@ -7,7 +7,17 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export interface RequestScope {
   deadline: number;
   retriesLeft: number;
+  /** Round trips this request made, per store: the budgets of ARCHITECTURE.md, measured. */
+  storeCalls: Record<'postgres' | 'dynamodb' | 'blobs', number>;
+  retries: number;
 }
+
+export const newScope = (deadline: number, retriesLeft: number): RequestScope => ({
+  deadline,
+  retriesLeft,
+  storeCalls: { postgres: 0, dynamodb: 0, blobs: 0 },
+  retries: 0,
+});
 
 const storage = new AsyncLocalStorage<RequestScope>();
 
@@ -28,5 +38,6 @@ export function takeRetry(delayMs: number): boolean {
   if (!scope) return true; // background work: bounded by the policy's own attempt limit
   if (scope.retriesLeft <= 0 || Date.now() + delayMs >= scope.deadline) return false;
   scope.retriesLeft--;
+  scope.retries++;
   return true;
 }

@@ -1,3 +1,5 @@
+import { logger } from '../observability/telemetry.js';
+
 /**
  * Work that must not delay or fail a response (e.g. recording last_login). Failures are
  * logged and dropped; pending work can be awaited at shutdown.
@@ -12,7 +14,7 @@ export class BackgroundTasks {
       .then(
         () => undefined,
         (err: unknown) => {
-          console.warn(JSON.stringify({ level: 'warn', message: 'background task failed', task: name, error: String(err) }));
+          logger.warn('background task failed', { task: name, error: String(err) });
         },
       )
       .finally(() => this.pending.delete(p));

@@ -1,3 +1,4 @@
+import { logger } from '../observability/telemetry.js';
 import type { SideEffect, SideEffectQueue } from '../ports/SideEffectQueue.js';
 
 export interface InProcessQueueOptions {
@@ -58,7 +59,7 @@ export class InProcessSideEffectQueue implements SideEffectQueue {
         await this.options.apply(batch);
         this.applied += batch.length;
       } catch (err) {
-        console.warn(JSON.stringify({ level: 'warn', message: 'side effects not applied yet', count: batch.length, error: String(err) }));
+        logger.warn('side effects not applied yet', { count: batch.length, error: String(err) });
         this.pending.unshift(...batch); // kept for the next tick
         return;
       }

@@ -105,6 +105,10 @@ export class PgDatabase implements Database {
     await this.query('SELECT 1');
   }
 
+  poolStats() {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

@@ -1,4 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { logger } from '../../observability/telemetry.js';
 import type { SideEffect, SideEffectQueue } from '../../ports/SideEffectQueue.js';
 
 /**
@@ -25,7 +26,7 @@ export class SqsSideEffectQueue implements SideEffectQueue {
     try {
       await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(batch) }));
     } catch (err) {
-      console.warn(JSON.stringify({ level: 'warn', message: 'side effects not queued', count: batch.length, error: String(err) }));
+      logger.warn('side effects not queued', { count: batch.length, error: String(err) });
     }
   }
 

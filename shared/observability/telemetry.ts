@@ -1,0 +1,18 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { SERVICE_NAME } from '../config.js';
+
+// One logger, tracer and metrics emitter per process (per Lambda container). Logs are JSON lines
+// on stdout everywhere (CloudWatch in AWS, the terminal locally); POWERTOOLS_LOG_LEVEL sets the
+// level. Tracing is on only inside Lambda. CloudWatch embedded metrics are emitted only inside
+// Lambda, where a container handles one request at a time; the local server, which handles many
+// at once, keeps its figures in the in-process registry behind GET /v1/metrics instead.
+
+export const logger = new Logger({ serviceName: SERVICE_NAME });
+
+export const tracer = new Tracer({ serviceName: SERVICE_NAME });
+
+export const inLambda = Boolean(process.env.AWS_LAMBDA_FUNCTION_NAME);
+
+export const metrics = new Metrics({ namespace: 'RuleStack', serviceName: SERVICE_NAME });
