@@ -6,6 +6,8 @@ export interface AppConfig {
   /** Origins allowed by CORS; '*' for any. */
   corsOrigins: string[];
   rateLimitEnabled: boolean;
+  /** How many registries one user may create. */
+  registryCapPerUser: number;
 }
 
 export const SERVICE_NAME = 'rulestack-api';
@@ -21,6 +23,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     corsOrigins: (env.RFH_CORS_ORIGINS ?? '*').split(',').map((s) => s.trim()).filter(Boolean),
     rateLimitEnabled: env.RFH_RATE_LIMIT !== 'off',
+    registryCapPerUser: positiveInt(env.RFH_REGISTRY_CAP, 10),
   };
 }
 

@@ -24,6 +24,13 @@ export interface RouteDefinition {
   /** Entry file under functions/, without extension. */
   handler: string;
   access: Access;
+  /**
+   * On a public route, identify the caller when a valid token is sent (a dead token then means
+   * an anonymous caller): private registries' packages are visible to their members.
+   */
+  identifyCaller?: boolean;
+  /** Which API-token scope this route accepts; without it, API tokens are refused (403). */
+  apiTokens?: 'read' | 'publish';
   /** Per-client limit: requests per minute from one source address. */
   rateLimitPerMinute: number;
   /** Largest request body accepted, in bytes (413 above it). */
@@ -50,7 +57,7 @@ export const routes = [
     summary: 'Service health, with the state of each data store',
   },
   {
-    method: 'POST', path: '/v1/auth/register', handler: 'auth/register', access: 'public',
+    method: 'POST', path: '/v1/auth/register', handler: 'auth/register', access: 'public', identifyCaller: true,
     rateLimitPerMinute: 30, maxBodyBytes: JSON_BODY, memoryMb: 1024, timeoutSeconds: 10,
     summary: 'Create an account and sign in',
   },
@@ -80,27 +87,28 @@ export const routes = [
     summary: 'Deactivate the signed-in account and end all its sessions',
   },
   {
-    method: 'GET', path: '/v1/packages', handler: 'packages/search', access: 'public',
+    method: 'GET', path: '/v1/packages', handler: 'packages/search', access: 'public', identifyCaller: true, apiTokens: 'read',
     rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 512, timeoutSeconds: 5,
     summary: 'Search packages: one row per package with its latest version, by relevance',
   },
   {
-    method: 'POST', path: '/v1/packages', handler: 'packages/publish', access: 'publisher',
+    // Who may publish depends on the package's registry: checked by the use case.
+    method: 'POST', path: '/v1/packages', handler: 'packages/publish', access: 'user', apiTokens: 'publish',
     rateLimitPerMinute: 30, maxBodyBytes: PUBLISH_BODY_LIMIT, memoryMb: 1024, timeoutSeconds: 15,
     summary: 'Publish a package version (multipart: manifest + archive)',
   },
   {
-    method: 'GET', ...packagePath(), handler: 'packages/get', access: 'public',
+    method: 'GET', ...packagePath(), handler: 'packages/get', access: 'public', identifyCaller: true, apiTokens: 'read',
     rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 512, timeoutSeconds: 5,
     summary: 'A package: description, latest version, all versions, tags, owners',
   },
   {
-    method: 'GET', ...packagePath('/versions/{version}'), handler: 'packages/versions/get', access: 'public',
+    method: 'GET', ...packagePath('/versions/{version}'), handler: 'packages/versions/get', access: 'public', identifyCaller: true, apiTokens: 'read',
     rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 512, timeoutSeconds: 5,
     summary: 'One published version, with the SHA-256 of its archive',
   },
   {
-    method: 'GET', ...packagePath('/owners'), handler: 'packages/owners/list', access: 'public',
+    method: 'GET', ...packagePath('/owners'), handler: 'packages/owners/list', access: 'public', identifyCaller: true, apiTokens: 'read',
     rateLimitPerMinute: 300, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
     summary: "A package's owners",
   },
@@ -115,7 +123,7 @@ export const routes = [
     summary: 'Remove an owner (never the last one)',
   },
   {
-    method: 'GET', path: '/v1/blobs/{sha256}', handler: 'blobs/get', access: 'public',
+    method: 'GET', path: '/v1/blobs/{sha256}', handler: 'blobs/get', access: 'public', identifyCaller: true, apiTokens: 'read',
     rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 512, timeoutSeconds: 10,
     summary: 'Download an archive by its SHA-256 (bytes, or a redirect to a short-lived URL)',
   },
@@ -133,6 +141,61 @@ export const routes = [
     method: 'PUT', path: '/v1/admin/users/{username}/role', handler: 'admin/users/role', access: 'admin',
     rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
     summary: "Change a user's role (admin; never root's); takes effect on live sessions at once",
+  },
+  {
+    method: 'GET', path: '/v1/registries', handler: 'registries/list', access: 'public', identifyCaller: true,
+    rateLimitPerMinute: 300, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
+    summary: 'Registries the caller can see',
+  },
+  {
+    method: 'POST', path: '/v1/registries', handler: 'registries/create', access: 'publisher',
+    rateLimitPerMinute: 20, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
+    summary: 'Create a registry (namespace @name); the creator becomes its admin',
+  },
+  {
+    method: 'GET', path: '/v1/registries/{registry}', handler: 'registries/get', access: 'public', identifyCaller: true,
+    rateLimitPerMinute: 300, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
+    summary: 'A registry, with an ETag of its configuration version',
+  },
+  {
+    method: 'PATCH', path: '/v1/registries/{registry}', handler: 'registries/update', access: 'user',
+    rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
+    summary: 'Change description or visibility (registry admin; If-Match required)',
+  },
+  {
+    method: 'GET', path: '/v1/registries/{registry}/members', handler: 'registries/members/list', access: 'user',
+    rateLimitPerMinute: 120, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
+    summary: 'Members and their roles (members only)',
+  },
+  {
+    method: 'PUT', path: '/v1/registries/{registry}/members/{username}', handler: 'registries/members/set', access: 'user',
+    rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
+    summary: 'Add a member or change its role (registry admin)',
+  },
+  {
+    method: 'DELETE', path: '/v1/registries/{registry}/members/{username}', handler: 'registries/members/remove', access: 'user',
+    rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
+    summary: 'Remove a member (registry admin; never the last admin)',
+  },
+  {
+    method: 'POST', path: '/v1/registries/{registry}/tokens', handler: 'registries/tokens/create', access: 'user',
+    rateLimitPerMinute: 20, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
+    summary: 'Create an API token for this registry; the secret is shown once',
+  },
+  {
+    method: 'GET', path: '/v1/registries/{registry}/tokens', handler: 'registries/tokens/list', access: 'user',
+    rateLimitPerMinute: 120, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
+    summary: "API tokens of this registry (all for its admins, one's own otherwise), never secrets",
+  },
+  {
+    method: 'DELETE', path: '/v1/registries/{registry}/tokens/{id}', handler: 'registries/tokens/revoke', access: 'user',
+    rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
+    summary: 'Revoke an API token at once (its creator or a registry admin)',
+  },
+  {
+    method: 'GET', path: '/v1/registries/{registry}/audit', handler: 'registries/audit', access: 'user',
+    rateLimitPerMinute: 60, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
+    summary: 'The registry audit log, newest first (registry admin)',
   },
   {
     method: 'GET', path: '/v1/metrics', handler: 'metrics', access: 'admin',

@@ -3,7 +3,6 @@ import { defineHandler } from '../../shared/http/defineHandler.js';
 
 export const handler = defineHandler({
   route: 'POST /v1/auth/register',
-  identifyCaller: true,
   async handle({ deps, body, principal }) {
     return { status: 201, body: await register(deps, body, principal) };
   },

@@ -1,11 +1,12 @@
 import { defineHandler } from '../../shared/http/defineHandler.js';
 import type { HandlerResult } from '../../shared/http/types.js';
-import { downloadArchive, IMMUTABLE } from '../../shared/packages/reads.js';
+import { downloadArchive } from '../../shared/packages/reads.js';
+import { viewerOf } from '../../shared/registries/Viewer.js';
 
 export const handler = defineHandler({
   route: 'GET /v1/blobs/{sha256}',
-  async handle({ deps, params }): Promise<HandlerResult> {
-    const { sha256, blob } = await downloadArchive(deps, params.sha256 ?? '');
+  async handle({ deps, params, principal }): Promise<HandlerResult> {
+    const { sha256, blob, cacheControl } = await downloadArchive(deps, params.sha256 ?? '', viewerOf(principal));
     if (blob.kind === 'redirect') {
       // The signed URL expires within minutes: the redirect itself must not be cached.
       return { status: 302, headers: { Location: blob.url, 'Cache-Control': 'no-store' }, empty: true };
@@ -13,7 +14,7 @@ export const handler = defineHandler({
     return {
       status: 200,
       bytes: blob.bytes,
-      headers: { 'Content-Type': 'application/gzip', ETag: `"${sha256}"`, 'Cache-Control': IMMUTABLE },
+      headers: { 'Content-Type': 'application/gzip', ETag: `"${sha256}"`, 'Cache-Control': cacheControl },
     };
   },
 });

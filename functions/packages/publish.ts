@@ -5,6 +5,6 @@ export const handler = defineHandler({
   route: 'POST /v1/packages',
   rawBody: true,
   async handle(input) {
-    return publish(input.deps, signedIn(input), input.rawBody, input.event.headers['content-type']);
+    return publish(input.deps, signedIn(input), input.rawBody, input.event.headers['content-type'], input.sourceIp);
   },
 });

@@ -6,4 +6,6 @@ export interface Principal {
   username: string;
   role: Role;
   tokenHash: string;
+  /** Set when the caller used an API token rather than a login session. */
+  apiToken?: { id: string; registry: string; scopes: Array<'read' | 'publish'> };
 }

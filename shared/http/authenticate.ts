@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/Principal.js';
+import { hashApiToken, isWellFormedApiToken, looksLikeApiToken } from '../auth/apiTokens.js';
 import { unauthorized } from '../errors.js';
 import type { Dependencies } from '../runtime/Dependencies.js';
 import type { HttpEvent } from './types.js';
@@ -19,6 +20,7 @@ export function bearerToken(event: HttpEvent): string | null {
  * state. Writes nothing. Throws 401 for any token that is not alive.
  */
 export async function authenticate(deps: Dependencies, token: string, now = Date.now()): Promise<Principal> {
+  if (looksLikeApiToken(token)) return authenticateApiToken(deps, token, now);
   const verified = await deps.tokens.verify(token);
   if (!verified) throw unauthorized(INVALID_TOKEN);
   const { session, state } = await deps.sessions.lookup(verified.tokenHash, verified.userId);
@@ -29,5 +31,26 @@ export async function authenticate(deps: Dependencies, token: string, now = Date
     username: session.username,
     role: state?.role ?? session.role,
     tokenHash: session.tokenHash,
+  };
+}
+
+/**
+ * An API token: shape and checksum (CPU), its grant (one consistent read), then its creator's
+ * auth state (one more): a deactivated creator's tokens die with the account, and a role change
+ * applies at once. Membership in the registry is checked where it is used, in SQL.
+ */
+async function authenticateApiToken(deps: Dependencies, token: string, now: number): Promise<Principal> {
+  if (!isWellFormedApiToken(token)) throw unauthorized(INVALID_TOKEN);
+  const tokenHash = hashApiToken(token);
+  const grant = await deps.apiTokens.get(tokenHash);
+  if (!grant || grant.expiresAt <= now) throw unauthorized(INVALID_TOKEN);
+  const state = await deps.sessions.userState(grant.userId);
+  if (state && !state.active) throw unauthorized(INVALID_TOKEN);
+  return {
+    userId: grant.userId,
+    username: grant.username,
+    role: state?.role ?? grant.role,
+    tokenHash,
+    apiToken: { id: grant.tokenId, registry: grant.registry, scopes: grant.scopes },
   };
 }

@@ -34,8 +34,6 @@ export interface HandlerInput<B, Q> {
 
 export interface HandlerSpec<K extends RouteKey> {
   route: K;
-  /** On a public route, identify the caller when a valid token is sent (e.g. admin registering others). */
-  identifyCaller?: boolean;
   /** Takes the raw body (e.g. multipart) instead of JSON; the handler parses it itself. */
   rawBody?: boolean;
   handle(input: HandlerInput<BodyOf<K>, QueryOf<K>>): Promise<HandlerResult>;
@@ -75,7 +73,7 @@ function header(event: HttpEvent, name: string): string | undefined {
 }
 
 /** Reads dependencies and enforces the route table: size limit, rate limit, authentication, role. */
-function routeGuard(route: RouteDefinition, identifyCaller: boolean): MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContext> {
+function routeGuard(route: RouteDefinition): MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContext> {
   return {
     before: async (request) => {
       const deps = request.context.dependencies ?? (await dependencies());
@@ -103,13 +101,25 @@ function routeGuard(route: RouteDefinition, identifyCaller: boolean): Middleware
         const principal = await authenticate(deps, token);
         if (!roleAtLeast(principal.role, route.access)) throw forbidden('Insufficient permissions');
         request.context.rfh.principal = principal;
-      } else if (identifyCaller && token) {
+      } else if (route.identifyCaller && token) {
         // The rfh client sends its stored token everywhere, stale or not: on a public route a
         // dead token just means an anonymous caller.
         request.context.rfh.principal = await authenticate(deps, token).catch((err: unknown) => {
           if (err instanceof ApiError && err.status === 401) return null;
           throw err;
         });
+      }
+      const viaToken = request.context.rfh.principal?.apiToken;
+      if (viaToken) {
+        // API tokens only read and publish packages, each route with the scope it names. On other
+        // public routes a token is simply not a sign-in.
+        if (!route.apiTokens) {
+          if (route.access !== 'public') throw forbidden('API tokens can only read and publish packages; sign in for this');
+          request.context.rfh.principal = null;
+        } else {
+          if (route.apiTokens === 'publish' && !viaToken.scopes.includes('publish')) throw forbidden('This API token has no publish scope');
+          deps.sideEffects.enqueue({ kind: 'token-used', tokenId: viaToken.id, at: Date.now() });
+        }
       }
     },
   };
@@ -190,7 +200,7 @@ export function defineHandler<K extends RouteKey>(spec: HandlerSpec<K>) {
     )
     .use(securityHeaders() as MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContext>)
     .use(errorMapping())
-    .use(routeGuard(route, spec.identifyCaller ?? false))
+    .use(routeGuard(route))
     .use(parseInput(spec.rawBody ? undefined : schemas.body, schemas.query))
     .handler(async (event, context) => {
       const state = context.rfh;

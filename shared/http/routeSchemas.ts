@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { packageName, packageVersion } from '../packages/manifest.js';
+import { createRegistryRequest, createTokenRequest, memberRequest, updateRegistryRequest } from '../registries/Registry.js';
 import { assignableRole, changePasswordRequest, loginRequest, registerRequest, username } from '../users/schemas.js';
 
 export const searchQuery = z.object({
@@ -34,6 +35,11 @@ export const routeSchemas = {
   'GET /v1/packages': { query: searchQuery },
   'GET /v1/admin/users': { query: pageQuery },
   'PUT /v1/admin/users/{username}/role': { body: roleChangeRequest },
+  'POST /v1/registries': { body: createRegistryRequest },
+  'PATCH /v1/registries/{registry}': { body: updateRegistryRequest },
+  'PUT /v1/registries/{registry}/members/{username}': { body: memberRequest },
+  'POST /v1/registries/{registry}/tokens': { body: createTokenRequest },
+  'GET /v1/registries/{registry}/audit': { query: pageQuery },
 } as const satisfies Record<string, { body?: z.ZodType; query?: z.ZodType }>;
 
 /** Documentation-only shapes (validated elsewhere): path parameters and the publish form. */

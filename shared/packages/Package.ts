@@ -1,6 +1,8 @@
 import { ApiError, notFound } from '../errors.js';
 import { compareVersions, PACKAGE_NAME_PATTERN } from './manifest.js';
 
+export type Visibility = 'public' | 'private';
+
 /** One published version, as stored. */
 export interface VersionRecord {
   id: number;
@@ -16,6 +18,8 @@ export interface VersionRecord {
   publishedBy: string;
   downloads: number;
   createdAt: Date;
+  /** Of the registry the package lives in: decides how responses may be cached. */
+  visibility: Visibility;
 }
 
 export interface PackageRecord {
@@ -30,6 +34,8 @@ export interface PackageRecord {
   owners: string[];
   /** Downloads of all versions. */
   downloads: number;
+  registry: string;
+  visibility: Visibility;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -14,7 +14,7 @@ import { parsePublishForm } from './publishForm.js';
  * transaction. A row therefore never points at a missing blob; a failed publish leaves at most
  * an unreferenced blob, which is harmless because blobs are content-addressed.
  */
-export async function publish(deps: Dependencies, caller: Principal, body: Buffer, contentType: string | undefined) {
+export async function publish(deps: Dependencies, caller: Principal, body: Buffer, contentType: string | undefined, sourceIp: string) {
   const form = await parsePublishForm(body, contentType);
   let rawManifest: unknown;
   try {
@@ -28,7 +28,7 @@ export async function publish(deps: Dependencies, caller: Principal, body: Buffe
 
   const sha256 = createHash('sha256').update(form.archive).digest('hex');
   await deps.blobs.put(sha256, form.archive);
-  const outcome = await deps.packages.publish({ manifest, rawManifest, sha256, sizeBytes: form.archive.length, publisher: caller });
+  const outcome = await deps.packages.publish({ manifest, rawManifest, sha256, sizeBytes: form.archive.length, publisher: caller, sourceIp });
   const v = outcome.version;
   return {
     status: outcome.created ? 201 : 200,

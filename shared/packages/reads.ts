@@ -1,12 +1,17 @@
 import { badRequest, notFound } from '../errors.js';
 import type { SearchQuery } from '../ports/PackageRepo.js';
 import type { Dependencies } from '../runtime/Dependencies.js';
-import { versionBody, type PackageRecord } from './Package.js';
+import type { Viewer } from '../registries/Viewer.js';
+import { versionBody, type PackageRecord, type Visibility } from './Package.js';
 
 /** Immutable things (a version, an archive) may be cached anywhere for a year. */
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** Package pages and search change with every publish: cache briefly. */
 export const SHORT_LIVED = 'public, max-age=60';
+/** Anything of a private registry: never in a shared cache (CloudFront keys ignore Authorization). */
+export const PRIVATE = 'private, no-store';
+
+export const cacheFor = (visibility: Visibility, publicPolicy: string) => (visibility === 'public' ? publicPolicy : PRIVATE);
 
 export const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 
@@ -21,25 +26,27 @@ function packageBody(p: PackageRecord) {
     targets: p.targets,
     owners: p.owners,
     downloads: p.downloads,
+    registry: p.registry,
+    visibility: p.visibility,
     created_at: p.createdAt.toISOString(),
     updated_at: p.updatedAt.toISOString(),
   };
 }
 
-export async function getPackage(deps: Dependencies, name: string) {
-  const p = await deps.packages.getPackage(name);
+export async function getPackage(deps: Dependencies, name: string, viewer: Viewer) {
+  const p = await deps.packages.getPackage(name, viewer);
   if (!p) throw notFound(`Package ${name} not found`);
-  return packageBody(p);
+  return { body: packageBody(p), cacheControl: cacheFor(p.visibility, SHORT_LIVED) };
 }
 
-export async function getVersion(deps: Dependencies, name: string, version: string) {
-  const v = await deps.packages.getVersion(name, version);
+export async function getVersion(deps: Dependencies, name: string, version: string, viewer: Viewer) {
+  const v = await deps.packages.getVersion(name, version, viewer);
   if (!v) throw notFound(`Version ${name}@${version} not found`);
-  return versionBody(v);
+  return { body: versionBody(v), cacheControl: cacheFor(v.visibility, IMMUTABLE) };
 }
 
-export async function searchPackages(deps: Dependencies, query: SearchQuery) {
-  const rows = await deps.packages.search(query);
+export async function searchPackages(deps: Dependencies, query: SearchQuery, viewer: Viewer) {
+  const rows = await deps.packages.search(query, viewer);
   return rows.map((r) => ({
     id: r.id,
     name: r.name,
@@ -55,12 +62,13 @@ export async function searchPackages(deps: Dependencies, query: SearchQuery) {
 }
 
 /** An archive by hash: only archives of published versions are served. */
-export async function downloadArchive(deps: Dependencies, rawHash: string) {
+export async function downloadArchive(deps: Dependencies, rawHash: string, viewer: Viewer) {
   const sha256 = rawHash.toLowerCase();
   if (!SHA256_PATTERN.test(sha256)) throw badRequest('A blob is addressed by the 64 hex digits of its SHA-256');
-  if (!(await deps.packages.hasArchive(sha256))) throw notFound(`No archive with SHA-256 ${sha256}`);
+  const archive = await deps.packages.findArchive(sha256, viewer);
+  if (!archive) throw notFound(`No archive with SHA-256 ${sha256}`);
   const blob = await deps.blobs.download(sha256);
   if (!blob) throw notFound(`No archive with SHA-256 ${sha256}`);
   deps.sideEffects.enqueue({ kind: 'download', sha256 });
-  return { sha256, blob };
+  return { sha256, blob, cacheControl: cacheFor(archive.visibility, IMMUTABLE) };
 }

@@ -1,6 +1,8 @@
 import type { Principal } from '../auth/Principal.js';
 import type { Manifest } from '../packages/manifest.js';
-import type { PackageRecord, PackageSummary, VersionRecord } from '../packages/Package.js';
+import type { PackageRecord, PackageSummary, VersionRecord, Visibility } from '../packages/Package.js';
+import type { Viewer } from '../registries/Viewer.js';
+import type { AuditContext } from './RegistryRepo.js';
 
 export interface NewVersion {
   manifest: Manifest;
@@ -9,6 +11,7 @@ export interface NewVersion {
   sha256: string;
   sizeBytes: number;
   publisher: Principal;
+  sourceIp: string;
 }
 
 export type PublishOutcome =
@@ -32,15 +35,17 @@ export interface PackageRepo {
    * with other bytes) and moves `latest`.
    */
   publish(v: NewVersion): Promise<PublishOutcome>;
-  getPackage(name: string): Promise<PackageRecord | null>;
-  getVersion(name: string, version: string): Promise<VersionRecord | null>;
-  search(query: SearchQuery): Promise<PackageSummary[]>;
-  /** Whether any published version has this archive. */
-  hasArchive(sha256: string): Promise<boolean>;
-  /** Owners' usernames; null when the package does not exist. */
-  listOwners(name: string): Promise<string[] | null>;
+  // Reads answer null for what the viewer may not see (a private registry's packages), exactly
+  // as for what does not exist, so a private name does not leak.
+  getPackage(name: string, viewer: Viewer): Promise<PackageRecord | null>;
+  getVersion(name: string, version: string, viewer: Viewer): Promise<VersionRecord | null>;
+  search(query: SearchQuery, viewer: Viewer): Promise<PackageSummary[]>;
+  /** Whether a published version the viewer may see has this archive, and its registry's visibility. */
+  findArchive(sha256: string, viewer: Viewer): Promise<{ visibility: Visibility } | null>;
+  /** Owners' usernames; null when the package does not exist or is not visible. */
+  listOwners(name: string, viewer: Viewer): Promise<string[] | null>;
   /** Adds an owner (idempotent). 404 unknown package or user, 403 not allowed, 400 role too low. */
-  addOwner(name: string, actor: Principal, username: string): Promise<string[]>;
+  addOwner(name: string, username: string, ctx: AuditContext): Promise<string[]>;
   /** Removes an owner. 409 when it is the last one, even under concurrent removals. */
-  removeOwner(name: string, actor: Principal, username: string): Promise<string[]>;
+  removeOwner(name: string, username: string, ctx: AuditContext): Promise<string[]>;
 }

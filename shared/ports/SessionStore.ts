@@ -43,6 +43,8 @@ export interface SessionStore {
   /** The session and its user's auth state, in one consistent read. */
   lookup(tokenHash: string, userId: number): Promise<SessionLookup>;
   delete(tokenHash: string): Promise<void>;
+  /** The user's auth state alone (API-token authentication), one consistent read. */
+  userState(userId: number): Promise<UserAuthState | null>;
   /**
    * Applies a user's new auth state if it is newer than the stored one (conditional write on
    * authVersion). With `revokeBefore`, every session issued earlier stops working at once.

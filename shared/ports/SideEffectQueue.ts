@@ -5,7 +5,8 @@
  */
 export type SideEffect =
   | { kind: 'last-login'; userId: number; at: number }
-  | { kind: 'download'; sha256: string };
+  | { kind: 'download'; sha256: string }
+  | { kind: 'token-used'; tokenId: string; at: number };
 
 export interface SideEffectQueue {
   /** Never throws and never waits on a store. */

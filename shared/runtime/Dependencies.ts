@@ -3,7 +3,9 @@ import type { TokenService } from '../auth/TokenService.js';
 import type { AppConfig } from '../config.js';
 import type { Database } from '../ports/Database.js';
 import type { LoginThrottle, SessionStore } from '../ports/SessionStore.js';
+import type { ApiTokenStore } from '../ports/ApiTokenStore.js';
 import type { BlobStore } from '../ports/BlobStore.js';
+import type { RegistryRepo } from '../ports/RegistryRepo.js';
 import type { PackageRepo } from '../ports/PackageRepo.js';
 import type { SideEffectQueue } from '../ports/SideEffectQueue.js';
 import type { UserRepo } from '../ports/UserRepo.js';
@@ -19,6 +21,8 @@ export interface Dependencies {
   db: Database;
   users: UserRepo;
   packages: PackageRepo;
+  registries: RegistryRepo;
+  apiTokens: ApiTokenStore;
   blobs: BlobStore;
   sessions: SessionStore;
   loginThrottle: LoginThrottle;

@@ -6,6 +6,8 @@ import { PgDatabase } from '../adapters/postgres/PgDatabase.js';
 import { rdsIamAuthFromEnv } from '../adapters/postgres/rdsIamAuth.js';
 import { jwtSecretFromEnv } from './awsSecrets.js';
 import { PgPackageRepo } from '../adapters/postgres/PgPackageRepo.js';
+import { PgRegistryRepo } from '../adapters/postgres/PgRegistryRepo.js';
+import { DynamoApiTokenStore } from '../adapters/dynamodb/DynamoApiTokenStore.js';
 import { PgUserRepo } from '../adapters/postgres/PgUserRepo.js';
 import { createS3Client, S3BlobStore } from '../adapters/s3/S3BlobStore.js';
 import { Argon2PasswordHasher } from '../auth/PasswordHasher.js';
@@ -78,6 +80,8 @@ export function assembleDependencies(opts: {
     db,
     users: new PgUserRepo(db),
     packages: new PgPackageRepo(db),
+    registries: new PgRegistryRepo(db, config.registryCapPerUser),
+    apiTokens: new DynamoApiTokenStore(dynamo, opts.sessionsTable),
     blobs: new GuardedBlobStore(opts.blobs, guards.blobs),
     sessions: new DynamoSessionStore(dynamo, opts.sessionsTable),
     loginThrottle: new DynamoLoginThrottle(dynamo, opts.sessionsTable, config.loginThrottle.windowSeconds),

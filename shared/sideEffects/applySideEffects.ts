@@ -10,9 +10,19 @@ import type { SideEffect } from '../ports/SideEffectQueue.js';
 export async function applySideEffects(db: Database, effects: readonly SideEffect[]): Promise<void> {
   const logins = new Map<number, number>();
   const downloads = new Map<string, number>();
+  const tokensUsed = new Map<string, number>();
   for (const e of effects) {
     if (e.kind === 'last-login') logins.set(e.userId, Math.max(logins.get(e.userId) ?? 0, e.at));
-    else downloads.set(e.sha256, (downloads.get(e.sha256) ?? 0) + 1);
+    else if (e.kind === 'download') downloads.set(e.sha256, (downloads.get(e.sha256) ?? 0) + 1);
+    else tokensUsed.set(e.tokenId, Math.max(tokensUsed.get(e.tokenId) ?? 0, e.at));
+  }
+  if (tokensUsed.size > 0) {
+    await db.query(
+      `UPDATE registry.api_tokens t SET last_used_at = GREATEST(t.last_used_at, u.at)
+         FROM (SELECT unnest($1::uuid[]) AS id, to_timestamp(unnest($2::float8[]) / 1000.0) AS at) u
+        WHERE t.id = u.id`,
+      [[...tokensUsed.keys()], [...tokensUsed.values()]],
+    );
   }
   if (logins.size > 0) {
     await db.query(

@@ -93,6 +93,10 @@ describe('publish', () => {
   });
 
   it('supports scoped names, unescaped in the path as the client sends them', async () => {
+    const missing = await publish(alice, manifestFor('@acme/team-rules', '0.1.0'), await packageArchive('@acme/team-rules', '0.1.0'));
+    expect(missing.status).toBe(404);
+    expect(missing.body.error).toMatch(/Registry "acme" does not exist/);
+    expect((await api.call('POST', '/v1/registries', { token: alice, json: { name: 'acme' } })).status).toBe(201);
     const { body } = await publishOk(alice, '@acme/team-rules', '0.1.0');
     expect(body.name).toBe('@acme/team-rules');
     const p = await api.call('GET', '/v1/packages/@acme/team-rules');

@@ -4,9 +4,11 @@ import { PgUserRepo } from '../../shared/adapters/postgres/PgUserRepo.js';
 import type { Principal } from '../../shared/auth/Principal.js';
 import { manifestSchema } from '../../shared/packages/manifest.js';
 import type { Role } from '../../shared/routes.js';
+import { ANONYMOUS } from '../../shared/registries/Viewer.js';
 import { databaseEngines, type TestDatabase } from '../support/stores.js';
 
 const sha = (n: number) => n.toString(16).padStart(64, '0');
+const ctx = (actor: Principal) => ({ actor, sourceIp: '127.0.0.1' });
 
 describe.each(databaseEngines)('PgPackageRepo on $name', (engine) => {
   let t: TestDatabase;
@@ -20,7 +22,7 @@ describe.each(databaseEngines)('PgPackageRepo on $name', (engine) => {
 
   const publish = (who: Principal, name: string, version: string, hash: number, extra: Record<string, unknown> = {}) => {
     const raw = { name, version, description: `${name} ${version}`, tags: ['t'], targets: ['cursor'], ...extra };
-    return repo.publish({ manifest: manifestSchema.parse(raw), rawManifest: raw, sha256: sha(hash), sizeBytes: 100, publisher: who });
+    return repo.publish({ manifest: manifestSchema.parse(raw), rawManifest: raw, sha256: sha(hash), sizeBytes: 100, publisher: who, sourceIp: '127.0.0.1' });
   };
 
   beforeAll(async () => {
@@ -42,7 +44,7 @@ describe.each(databaseEngines)('PgPackageRepo on $name', (engine) => {
     await publish(people.ann!, 'pkg-a', '1.10.0', 2);
     await publish(people.ann!, 'pkg-a', '1.9.0', 3);
     await publish(people.ann!, 'pkg-a', '2.0.0-rc1', 4);
-    const p = await repo.getPackage('pkg-a');
+    const p = await repo.getPackage('pkg-a', ANONYMOUS);
     expect(p).toMatchObject({ latest: '1.10.0', versions: ['2.0.0-rc1', '1.10.0', '1.9.0', '1.0.0'], owners: ['ann'], description: 'pkg-a 1.10.0' });
   });
 
@@ -50,9 +52,9 @@ describe.each(databaseEngines)('PgPackageRepo on $name', (engine) => {
     const again = await publish(people.ann!, 'pkg-a', '1.0.0', 1);
     expect(again.created).toBe(false);
     await expect(publish(people.ann!, 'pkg-a', '1.0.0', 99)).rejects.toMatchObject({ status: 409 });
-    expect((await repo.getVersion('pkg-a', '1.0.0'))?.sha256).toBe(sha(1));
-    expect(await repo.hasArchive(sha(99))).toBe(false);
-    expect(await repo.hasArchive(sha(1))).toBe(true);
+    expect((await repo.getVersion('pkg-a', '1.0.0', ANONYMOUS))?.sha256).toBe(sha(1));
+    expect(await repo.findArchive(sha(99), ANONYMOUS)).toBeNull();
+    expect(await repo.findArchive(sha(1), ANONYMOUS)).toEqual({ visibility: 'public' });
   });
 
   it('lets only owners and admins publish further versions', async () => {
@@ -73,31 +75,31 @@ describe.each(databaseEngines)('PgPackageRepo on $name', (engine) => {
 
   it('manages owners: role check, idempotent add, never the last one', async () => {
     await publish(people.ann!, 'pkg-own', '1.0.0', 200);
-    await expect(repo.addOwner('pkg-own', people.ben!, 'ben')).rejects.toMatchObject({ status: 403 });
-    await expect(repo.addOwner('pkg-own', people.ann!, 'cid')).rejects.toMatchObject({ status: 400 });
-    await expect(repo.addOwner('pkg-own', people.ann!, 'zed')).rejects.toMatchObject({ status: 404 });
-    await expect(repo.addOwner('nope', people.ann!, 'ben')).rejects.toMatchObject({ status: 404 });
-    expect(await repo.addOwner('pkg-own', people.ann!, 'BEN')).toEqual(['ann', 'ben']);
-    expect(await repo.addOwner('pkg-own', people.ann!, 'ben')).toEqual(['ann', 'ben']);
-    const both = await Promise.allSettled([repo.removeOwner('pkg-own', people.ann!, 'ben'), repo.removeOwner('pkg-own', people.ben!, 'ann')]);
+    await expect(repo.addOwner('pkg-own', 'ben', ctx(people.ben!))).rejects.toMatchObject({ status: 403 });
+    await expect(repo.addOwner('pkg-own', 'cid', ctx(people.ann!))).rejects.toMatchObject({ status: 400 });
+    await expect(repo.addOwner('pkg-own', 'zed', ctx(people.ann!))).rejects.toMatchObject({ status: 404 });
+    await expect(repo.addOwner('nope', 'ben', ctx(people.ann!))).rejects.toMatchObject({ status: 404 });
+    expect(await repo.addOwner('pkg-own', 'BEN', ctx(people.ann!))).toEqual(['ann', 'ben']);
+    expect(await repo.addOwner('pkg-own', 'ben', ctx(people.ann!))).toEqual(['ann', 'ben']);
+    const both = await Promise.allSettled([repo.removeOwner('pkg-own', 'ben', ctx(people.ann!)), repo.removeOwner('pkg-own', 'ann', ctx(people.ben!))]);
     expect(both.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(await repo.listOwners('pkg-own')).toHaveLength(1);
-    const [last] = (await repo.listOwners('pkg-own'))!;
-    await expect(repo.removeOwner('pkg-own', people[last!]!, last!)).rejects.toMatchObject({ status: 409 });
-    expect(await repo.listOwners('nope')).toBeNull();
+    expect(await repo.listOwners('pkg-own', ANONYMOUS)).toHaveLength(1);
+    const [last] = (await repo.listOwners('pkg-own', ANONYMOUS))!;
+    await expect(repo.removeOwner('pkg-own', last!, ctx(people[last!]!))).rejects.toMatchObject({ status: 409 });
+    expect(await repo.listOwners('nope', ANONYMOUS)).toBeNull();
   });
 
   it('searches by name, description and tags with filters, one row per package', async () => {
     await publish(people.ann!, 'markdown-lint', '1.0.0', 300, { description: 'Lint rules for markdown documents', tags: ['docs'], targets: ['cursor'] });
     await publish(people.ann!, 'markdown-lint', '1.1.0', 301, { description: 'Lint rules for markdown documents', tags: ['docs'], targets: ['cursor'] });
     await publish(people.ann!, 'sql-safety', '1.0.0', 302, { description: 'Avoid injection in queries', tags: ['security', 'sql'], targets: ['claude-code'] });
-    const byName = await repo.search({ q: 'markdown', limit: 20, offset: 0 });
+    const byName = await repo.search({ q: 'markdown', limit: 20, offset: 0 }, ANONYMOUS);
     expect(byName.map((r) => r.name)).toEqual(['markdown-lint']);
     expect(byName[0]).toMatchObject({ version: '1.1.0', versions: ['1.1.0', '1.0.0'] });
-    expect((await repo.search({ q: 'injections', limit: 20, offset: 0 })).map((r) => r.name)).toEqual(['sql-safety']);
-    expect((await repo.search({ q: '', tag: 'sql', limit: 20, offset: 0 })).map((r) => r.name)).toEqual(['sql-safety']);
-    expect((await repo.search({ q: '', target: 'claude-code', limit: 20, offset: 0 })).map((r) => r.name)).toEqual(['sql-safety']);
-    expect(await repo.search({ q: '%', limit: 20, offset: 0 })).toEqual([]);
-    expect(await repo.search({ q: "o'; --", limit: 20, offset: 0 })).toEqual([]);
+    expect((await repo.search({ q: 'injections', limit: 20, offset: 0 }, ANONYMOUS)).map((r) => r.name)).toEqual(['sql-safety']);
+    expect((await repo.search({ q: '', tag: 'sql', limit: 20, offset: 0 }, ANONYMOUS)).map((r) => r.name)).toEqual(['sql-safety']);
+    expect((await repo.search({ q: '', target: 'claude-code', limit: 20, offset: 0 }, ANONYMOUS)).map((r) => r.name)).toEqual(['sql-safety']);
+    expect(await repo.search({ q: '%', limit: 20, offset: 0 }, ANONYMOUS)).toEqual([]);
+    expect(await repo.search({ q: "o'; --", limit: 20, offset: 0 }, ANONYMOUS)).toEqual([]);
   });
 });

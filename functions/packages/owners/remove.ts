@@ -5,7 +5,7 @@ export const handler = defineHandler({
   route: 'DELETE /v1/packages/{name}/owners/{username}',
   async handle(input) {
     const name = packageNameFromPath(input.params);
-    const owners = await input.deps.packages.removeOwner(name, signedIn(input), input.params.username ?? '');
+    const owners = await input.deps.packages.removeOwner(name, input.params.username ?? '', { actor: signedIn(input), sourceIp: input.sourceIp });
     return { status: 200, body: { name, owners } };
   },
 });

@@ -1,6 +1,7 @@
 import {
   BatchGetCommand,
   DeleteCommand,
+  GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
@@ -9,7 +10,7 @@ import {
 import { DescribeTableCommand as RawDescribeTable } from '@aws-sdk/client-dynamodb';
 import type { Role } from '../../routes.js';
 import type { AuthStateChange } from '../../ports/UserRepo.js';
-import { SessionCollisionError, type Session, type SessionLookup, type SessionStore } from '../../ports/SessionStore.js';
+import { SessionCollisionError, type Session, type SessionLookup, type SessionStore, type UserAuthState } from '../../ports/SessionStore.js';
 import { isConditionFailed, toDynamoStoreError } from './dynamoErrors.js';
 import { SESSIONS_TABLE, sessionKey, userStateKey } from './sessionsTable.js';
 
@@ -101,6 +102,16 @@ export class DynamoSessionStore implements SessionStore {
           }
         : null,
     };
+  }
+
+  async userState(userId: number): Promise<UserAuthState | null> {
+    const out = await this.send(() =>
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: userStateKey(userId) }, ConsistentRead: true })),
+    );
+    const u = out.Item as UserStateItem | undefined;
+    return u
+      ? { userId, authVersion: Number(u.auth_version), role: u.role, active: u.active, revokedBefore: Number(u.revoked_before ?? 0) }
+      : null;
   }
 
   async delete(tokenHash: string): Promise<void> {

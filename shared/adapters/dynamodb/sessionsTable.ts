@@ -4,6 +4,7 @@
  *   session#<sha256 of token>  a session (user_id, username, role, issued_at, expires_at)
  *   user#<id>                  the user's auth state (auth_version, role, active, revoked_before)
  *   throttle#login#<account>#<window>  a failed-login counter
+ *   apitoken#<sha256 of secret>  an API token grant (token id, user, registry, scopes, expiry)
  * `expires_at` (epoch seconds) is the TTL attribute; the `by_user` GSI finds a user's sessions
  * for clean-up.
  */
@@ -15,4 +16,5 @@ export const SESSIONS_TABLE = {
 
 export const sessionKey = (tokenHash: string) => `session#${tokenHash}`;
 export const userStateKey = (userId: number) => `user#${userId}`;
+export const apiTokenKey = (tokenHash: string) => `apitoken#${tokenHash}`;
 export const loginThrottleKey = (account: string, windowStart: number) => `throttle#login#${account}#${windowStart}`;

@@ -1,9 +1,13 @@
 import type { Principal } from '../../auth/Principal.js';
 import { ApiError, conflict, forbidden, notFound } from '../../errors.js';
-import { latestOf, sortVersionsNewestFirst, type PackageRecord, type PackageSummary, type VersionRecord } from '../../packages/Package.js';
+import { latestOf, sortVersionsNewestFirst, type PackageRecord, type PackageSummary, type VersionRecord, type Visibility } from '../../packages/Package.js';
 import type { Database, SqlClient } from '../../ports/Database.js';
 import type { NewVersion, PackageRepo, PublishOutcome, SearchQuery } from '../../ports/PackageRepo.js';
 import { roleAtLeast, type Role } from '../../routes.js';
+import type { AuditContext } from '../../ports/RegistryRepo.js';
+import { DEFAULT_REGISTRY, registryOfPackage, type RegistryRole } from '../../registries/Registry.js';
+import { ANONYMOUS, viewerOf, visibleRegistrySql, viewerParams, type Viewer } from '../../registries/Viewer.js';
+import { appendAudit } from './auditLog.js';
 
 interface VersionRow {
   id: number;
@@ -19,6 +23,7 @@ interface VersionRow {
   published_by: string;
   downloads: number | string;
   created_at: Date | string;
+  visibility: Visibility;
 }
 
 const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
@@ -38,14 +43,16 @@ function toVersion(r: VersionRow): VersionRecord {
     publishedBy: r.published_by,
     downloads: Number(r.downloads),
     createdAt: toDate(r.created_at),
+    visibility: r.visibility,
   };
 }
 
 const VERSION_SELECT = `
   SELECT v.id, v.package_id, p.name, v.version, v.description, v.tags, v.targets, v.license,
-         v.sha256, v.size_bytes, u.username AS published_by, v.downloads, v.created_at
+         v.sha256, v.size_bytes, u.username AS published_by, v.downloads, v.created_at, r.visibility
     FROM registry.package_versions v
     JOIN registry.packages p ON p.id = v.package_id
+    JOIN registry.registries r ON r.id = p.registry_id
     JOIN registry.users u ON u.id = v.published_by`;
 
 
@@ -63,11 +70,13 @@ const FUZZY_THRESHOLD = 0.3;
  * top-N sort. Only when there is no hit at all, near-miss names (typos) come from the trigram GiST
  * index in nearest-first order. One statement, one round trip; user text is only ever a parameter.
  */
-export function searchStatement(query: SearchQuery): { text: string; params: unknown[] } {
+export function searchStatement(query: SearchQuery, viewer: Viewer = ANONYMOUS): { text: string; params: unknown[] } {
   const q = query.q.trim();
+  // Private registries' packages only for those who may see them.
   const filters = `p.latest_version IS NOT NULL
           AND ($2::text IS NULL OR p.tags @> ARRAY[$2::text])
-          AND ($3::text IS NULL OR p.targets @> ARRAY[$3::text])`;
+          AND ($3::text IS NULL OR p.targets @> ARRAY[$3::text])
+          AND EXISTS (SELECT 1 FROM registry.registries r WHERE r.id = p.registry_id AND ${visibleRegistrySql(6)})`;
   const columns = 'p.id, p.name, p.latest_version, p.description, p.tags, p.targets, p.created_at, p.updated_at';
   return {
     // The tsquery is written inline (not in a CTE) so the planner folds it to a constant and can
@@ -92,7 +101,7 @@ export function searchStatement(query: SearchQuery): { text: string; params: unk
          FROM (SELECT * FROM hits UNION ALL SELECT * FROM near_misses) r
         ORDER BY r.exact DESC, r.rank DESC, r.updated_at DESC, r.id
         LIMIT $4::int OFFSET $5::int`,
-    params: [q, query.tag ?? null, query.target ?? null, query.limit, query.offset],
+    params: [q, query.tag ?? null, query.target ?? null, query.limit, query.offset, ...viewerParams(viewer)],
   };
 }
 
@@ -101,15 +110,17 @@ export class PgPackageRepo implements PackageRepo {
 
   async publish(v: NewVersion): Promise<PublishOutcome> {
     const m = v.manifest;
+    const ctx: AuditContext = { actor: v.publisher, sourceIp: v.sourceIp };
     return this.db.transaction(async (tx) => {
+      const registryId = await this.checkPublishRights(tx, m.name, v.publisher);
       // Creating the package and becoming its owner is settled by the unique name: of two first
       // publishes, the second waits for the first to commit and then finds the row.
       const inserted = await tx.query<{ id: number }>(
-        `INSERT INTO registry.packages (name, description, tags, targets, created_by)
-         VALUES ($1, $2, $3, $4, $5)
+        `INSERT INTO registry.packages (name, description, tags, targets, created_by, registry_id)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (name) DO NOTHING
          RETURNING id`,
-        [m.name, m.description, m.tags, m.targets, v.publisher.userId],
+        [m.name, m.description, m.tags, m.targets, v.publisher.userId, registryId],
       );
       let packageId: number;
       if (inserted.rows[0]) {
@@ -161,8 +172,45 @@ export class PgPackageRepo implements PackageRepo {
         [packageId, latest],
       );
       const version = (await this.versionBy(tx, 'v.id = $1', [added.rows[0].id]))!;
+      await appendAudit(tx, registryId, ctx, 'package.publish', `${m.name}@${m.version}`, { sha256: v.sha256, size: v.sizeBytes });
       return { created: true, version };
     });
+  }
+
+  /**
+   * Who may publish where: unscoped packages need the publisher role; `@scope/...` needs the
+   * publisher or admin role in registry `scope` (or a global admin). An API token publishes only
+   * into its own registry, and only while its creator still has those rights. Someone who may not
+   * see a private registry is told it does not exist. Returns the registry id (row locked shared,
+   * so the registry cannot change under the publish).
+   */
+  private async checkPublishRights(tx: SqlClient, packageName: string, who: Principal): Promise<number> {
+    const name = registryOfPackage(packageName);
+    const { rows } = await tx.query<{ id: number; visibility: Visibility; role: RegistryRole | null }>(
+      `SELECT r.id, r.visibility,
+              (SELECT m.role FROM registry.registry_members m WHERE m.registry_id = r.id AND m.user_id = $2) AS role
+         FROM registry.registries r WHERE r.name = $1 FOR SHARE`,
+      [name, who.userId],
+    );
+    const registry = rows[0];
+    const missing = () => notFound(`Registry "${name}" does not exist; create it first with POST /v1/registries`);
+    if (!registry) throw missing();
+    if (registry.visibility === 'private' && !registry.role && !isAdmin(who)) throw missing();
+    if (who.apiToken && who.apiToken.registry !== name) {
+      throw forbidden(`This API token can only publish into registry "${who.apiToken.registry}"`);
+    }
+    const allowed =
+      name === DEFAULT_REGISTRY
+        ? roleAtLeast(who.role, 'publisher')
+        : registry.role === 'publisher' || registry.role === 'admin' || (isAdmin(who) && !who.apiToken);
+    if (!allowed) {
+      throw forbidden(
+        name === DEFAULT_REGISTRY
+          ? 'Publishing unscoped packages needs the publisher role'
+          : `Publishing into registry "${name}" needs the publisher or admin role in it`,
+      );
+    }
+    return registry.id;
   }
 
   private async versionBy(db: SqlClient, where: string, params: unknown[]): Promise<VersionRecord | null> {
@@ -170,11 +218,11 @@ export class PgPackageRepo implements PackageRepo {
     return rows[0] ? toVersion(rows[0]) : null;
   }
 
-  getVersion(name: string, version: string): Promise<VersionRecord | null> {
-    return this.versionBy(this.db, 'p.name = $1 AND v.version = $2', [name, version]);
+  getVersion(name: string, version: string, viewer: Viewer): Promise<VersionRecord | null> {
+    return this.versionBy(this.db, `p.name = $1 AND v.version = $2 AND ${visibleRegistrySql(3)}`, [name, version, ...viewerParams(viewer)]);
   }
 
-  async getPackage(name: string): Promise<PackageRecord | null> {
+  async getPackage(name: string, viewer: Viewer): Promise<PackageRecord | null> {
     const { rows } = await this.db.query<{
       id: number;
       name: string;
@@ -187,14 +235,18 @@ export class PgPackageRepo implements PackageRepo {
       versions: string[] | null;
       owners: string[] | null;
       downloads: number | string;
+      registry: string;
+      visibility: Visibility;
     }>(
       `SELECT p.id, p.name, p.description, p.latest_version, p.tags, p.targets, p.created_at, p.updated_at,
+              r.name AS registry, r.visibility,
               ARRAY(SELECT v.version FROM registry.package_versions v WHERE v.package_id = p.id) AS versions,
               (SELECT coalesce(sum(v.downloads), 0) FROM registry.package_versions v WHERE v.package_id = p.id) AS downloads,
               ARRAY(SELECT u.username FROM registry.package_owners o JOIN registry.users u ON u.id = o.user_id
                      WHERE o.package_id = p.id ORDER BY o.added_at, u.username) AS owners
-         FROM registry.packages p WHERE p.name = $1`,
-      [name],
+         FROM registry.packages p JOIN registry.registries r ON r.id = p.registry_id
+        WHERE p.name = $1 AND ${visibleRegistrySql(2)}`,
+      [name, ...viewerParams(viewer)],
     );
     const r = rows[0];
     if (!r) return null;
@@ -208,13 +260,15 @@ export class PgPackageRepo implements PackageRepo {
       versions: sortVersionsNewestFirst(r.versions ?? []),
       owners: r.owners ?? [],
       downloads: Number(r.downloads),
+      registry: r.registry,
+      visibility: r.visibility,
       createdAt: toDate(r.created_at),
       updatedAt: toDate(r.updated_at),
     };
   }
 
-  async search(query: SearchQuery): Promise<PackageSummary[]> {
-    const { text, params } = searchStatement(query);
+  async search(query: SearchQuery, viewer: Viewer): Promise<PackageSummary[]> {
+    const { text, params } = searchStatement(query, viewer);
     const { rows } = await this.db.query<{
       id: number;
       name: string;
@@ -239,33 +293,41 @@ export class PgPackageRepo implements PackageRepo {
     }));
   }
 
-  async hasArchive(sha256: string): Promise<boolean> {
-    const { rows } = await this.db.query('SELECT 1 FROM registry.package_versions WHERE sha256 = $1 LIMIT 1', [sha256]);
-    return rows.length > 0;
+  async findArchive(sha256: string, viewer: Viewer): Promise<{ visibility: Visibility } | null> {
+    const { rows } = await this.db.query<{ visibility: Visibility }>(
+      `SELECT r.visibility FROM registry.package_versions v
+         JOIN registry.packages p ON p.id = v.package_id JOIN registry.registries r ON r.id = p.registry_id
+        WHERE v.sha256 = $1 AND ${visibleRegistrySql(2)} LIMIT 1`,
+      [sha256, ...viewerParams(viewer)],
+    );
+    return rows[0] ?? null;
   }
 
-  async listOwners(name: string): Promise<string[] | null> {
+  async listOwners(name: string, viewer: Viewer): Promise<string[] | null> {
     const { rows } = await this.db.query<{ owners: string[] }>(
       `SELECT ARRAY(SELECT u.username FROM registry.package_owners o JOIN registry.users u ON u.id = o.user_id
                      WHERE o.package_id = p.id ORDER BY o.added_at, u.username) AS owners
-         FROM registry.packages p WHERE p.name = $1`,
-      [name],
+         FROM registry.packages p JOIN registry.registries r ON r.id = p.registry_id
+        WHERE p.name = $1 AND ${visibleRegistrySql(2)}`,
+      [name, ...viewerParams(viewer)],
     );
     return rows[0] ? rows[0].owners : null;
   }
 
   /** Locks the package row and checks the actor may manage its owners. */
-  private async lockForOwnerChange(tx: SqlClient, name: string, actor: Principal): Promise<number> {
-    const { rows } = await tx.query<{ id: number; owner: boolean }>(
-      `SELECT p.id,
-              EXISTS (SELECT 1 FROM registry.package_owners o WHERE o.package_id = p.id AND o.user_id = $2) AS owner
-         FROM registry.packages p WHERE p.name = $1 FOR UPDATE`,
-      [name, actor.userId],
+  private async lockForOwnerChange(tx: SqlClient, name: string, actor: Principal): Promise<{ id: number; registryId: number }> {
+    const { rows } = await tx.query<{ id: number; registry_id: number; owner: boolean; visible: boolean }>(
+      `SELECT p.id, p.registry_id,
+              EXISTS (SELECT 1 FROM registry.package_owners o WHERE o.package_id = p.id AND o.user_id = $2) AS owner,
+              ${visibleRegistrySql(3)} AS visible
+         FROM registry.packages p JOIN registry.registries r ON r.id = p.registry_id
+        WHERE p.name = $1 FOR UPDATE OF p`,
+      [name, actor.userId, ...viewerParams(viewerOf(actor))],
     );
     const pkg = rows[0];
-    if (!pkg) throw notFound(`Package ${name} not found`);
+    if (!pkg || !pkg.visible) throw notFound(`Package ${name} not found`);
     if (!pkg.owner && !isAdmin(actor)) throw forbidden(`Only owners of ${name} or admins can change its owners`);
-    return pkg.id;
+    return { id: pkg.id, registryId: pkg.registry_id };
   }
 
   private async ownersOf(tx: SqlClient, packageId: number): Promise<string[]> {
@@ -277,9 +339,9 @@ export class PgPackageRepo implements PackageRepo {
     return rows.map((r) => r.username);
   }
 
-  addOwner(name: string, actor: Principal, username: string): Promise<string[]> {
+  addOwner(name: string, username: string, ctx: AuditContext): Promise<string[]> {
     return this.db.transaction(async (tx) => {
-      const packageId = await this.lockForOwnerChange(tx, name, actor);
+      const { id: packageId, registryId } = await this.lockForOwnerChange(tx, name, ctx.actor);
       const { rows } = await tx.query<{ id: number; role: Role; active: boolean }>(
         'SELECT id, role, active FROM registry.users WHERE lower(username) = lower($1)',
         [username],
@@ -289,17 +351,18 @@ export class PgPackageRepo implements PackageRepo {
       if (!roleAtLeast(user.role, 'publisher')) {
         throw new ApiError(400, `${username} cannot own packages: an owner must have the publisher role or above`);
       }
-      await tx.query(
+      const added = await tx.query(
         'INSERT INTO registry.package_owners (package_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
         [packageId, user.id],
       );
+      if (added.rowCount > 0) await appendAudit(tx, registryId, ctx, 'package.owner.add', name, { owner: username });
       return this.ownersOf(tx, packageId);
     });
   }
 
-  removeOwner(name: string, actor: Principal, username: string): Promise<string[]> {
+  removeOwner(name: string, username: string, ctx: AuditContext): Promise<string[]> {
     return this.db.transaction(async (tx) => {
-      const packageId = await this.lockForOwnerChange(tx, name, actor);
+      const { id: packageId, registryId } = await this.lockForOwnerChange(tx, name, ctx.actor);
       const owners = await this.ownersOf(tx, packageId);
       const target = owners.find((o) => o.toLowerCase() === username.toLowerCase());
       if (!target) throw notFound(`${username} is not an owner of ${name}`);
@@ -309,6 +372,7 @@ export class PgPackageRepo implements PackageRepo {
           WHERE o.package_id = $1 AND o.user_id = u.id AND lower(u.username) = lower($2)`,
         [packageId, target],
       );
+      await appendAudit(tx, registryId, ctx, 'package.owner.remove', name, { owner: target });
       return owners.filter((o) => o !== target);
     });
   }

@@ -47,6 +47,9 @@ export function parseSideEffects(body: string): SideEffect[] {
     if (x.kind === 'download' && typeof x.sha256 === 'string' && /^[0-9a-f]{64}$/.test(x.sha256)) {
       return { kind: 'download', sha256: x.sha256 };
     }
+    if (x.kind === 'token-used' && typeof x.tokenId === 'string' && /^[0-9a-f-]{36}$/.test(x.tokenId) && Number.isFinite(x.at)) {
+      return { kind: 'token-used', tokenId: x.tokenId, at: x.at as number };
+    }
     throw new Error('Unknown side effect');
   });
 }

@@ -1,6 +1,7 @@
 import { sql as users } from './001_users.js';
 import { sql as packages } from './002_packages.js';
 import { sql as downloadCounts } from './003_download_counts.js';
+import { sql as registries } from './004_registries.js';
 
 /**
  * Ordered schema migrations. Applied once each, in order, recorded in
@@ -11,4 +12,5 @@ export const migrations: ReadonlyArray<{ id: string; sql: string }> = [
   { id: '001_users', sql: users },
   { id: '002_packages', sql: packages },
   { id: '003_download_counts', sql: downloadCounts },
+  { id: '004_registries', sql: registries },
 ];

@@ -1,0 +1,63 @@
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ApiTokenGrant, ApiTokenStore } from '../../ports/ApiTokenStore.js';
+import type { Role } from '../../routes.js';
+import { toDynamoStoreError } from './dynamoErrors.js';
+import { apiTokenKey } from './sessionsTable.js';
+
+/** API token grants in the sessions table, keyed `apitoken#<sha256>`, expiring by TTL too. */
+export class DynamoApiTokenStore implements ApiTokenStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  private async send<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw toDynamoStoreError(err);
+    }
+  }
+
+  async put(tokenHash: string, grant: ApiTokenGrant): Promise<void> {
+    await this.send(() =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: apiTokenKey(tokenHash),
+            token_id: grant.tokenId,
+            token_user_id: grant.userId,
+            username: grant.username,
+            role: grant.role,
+            registry: grant.registry,
+            scopes: grant.scopes,
+            expires_at: Math.ceil(grant.expiresAt / 1000),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+  }
+
+  async get(tokenHash: string): Promise<ApiTokenGrant | null> {
+    const out = await this.send(() =>
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: apiTokenKey(tokenHash) }, ConsistentRead: true })),
+    );
+    const i = out.Item;
+    if (!i) return null;
+    return {
+      tokenId: String(i.token_id),
+      userId: Number(i.token_user_id),
+      username: String(i.username),
+      role: i.role as Role,
+      registry: String(i.registry),
+      scopes: (i.scopes as Array<'read' | 'publish'>) ?? [],
+      expiresAt: Number(i.expires_at) * 1000,
+    };
+  }
+
+  async delete(tokenHash: string): Promise<void> {
+    await this.send(() => this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: apiTokenKey(tokenHash) } })));
+  }
+}

@@ -1,0 +1,64 @@
+import type { Principal } from '../auth/Principal.js';
+import type { CreateRegistryRequest, RegistryRecord, RegistryRole, UpdateRegistryRequest } from '../registries/Registry.js';
+import type { Viewer } from '../registries/Viewer.js';
+
+/** Who did something and from where: every change writes an audit record with it. */
+export interface AuditContext {
+  actor: Principal;
+  sourceIp: string;
+}
+
+export interface RegistryMember {
+  username: string;
+  role: RegistryRole;
+  addedAt: Date;
+}
+
+export interface ApiTokenRecord {
+  id: string;
+  name: string;
+  scopes: Array<'read' | 'publish'>;
+  createdBy: string;
+  createdAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+export interface AuditRecord {
+  id: number;
+  at: Date;
+  actor: string | null;
+  tokenId: string | null;
+  action: string;
+  target: string | null;
+  details: unknown;
+  sourceIp: string | null;
+}
+
+export interface RegistryRepo {
+  /** Registries the viewer can see, with the viewer's role in each. */
+  listVisible(viewer: Viewer): Promise<Array<{ registry: RegistryRecord; role: RegistryRole | null }>>;
+  /** Creates a registry with the caller as its admin; 409 when the name is taken, 403 past the per-user cap. */
+  create(input: CreateRegistryRequest, ctx: AuditContext): Promise<RegistryRecord>;
+  /** The registry and the viewer's role in it; null when it does not exist or the viewer may not see it. */
+  access(name: string, viewer: Viewer): Promise<{ registry: RegistryRecord; role: RegistryRole | null } | null>;
+  /** Applies changes if the registry is still at `expectedVersion`; 412 when it moved on. */
+  update(registryId: number, expectedVersion: number, changes: UpdateRegistryRequest, ctx: AuditContext): Promise<RegistryRecord>;
+  listMembers(registryId: number): Promise<RegistryMember[]>;
+  /** Adds or changes a member; never demotes the last admin (409), even under concurrency. */
+  setMember(registryId: number, username: string, role: RegistryRole, ctx: AuditContext): Promise<RegistryMember[]>;
+  /** Removes a member; never the last admin (409), even under concurrency. */
+  removeMember(registryId: number, username: string, ctx: AuditContext): Promise<RegistryMember[]>;
+  createToken(
+    registryId: number,
+    token: { id: string; name: string; scopes: Array<'read' | 'publish'>; tokenHash: string; expiresAt: Date },
+    ctx: AuditContext,
+  ): Promise<ApiTokenRecord>;
+  /** Tokens of the registry; only `userId`'s when given. Never secrets. */
+  listTokens(registryId: number, userId: number | null): Promise<ApiTokenRecord[]>;
+  /** The token's hash and creator, to revoke it; null when unknown or already revoked. */
+  findActiveToken(registryId: number, tokenId: string): Promise<{ tokenHash: string; userId: number } | null>;
+  markTokenRevoked(registryId: number, tokenId: string, ctx: AuditContext): Promise<void>;
+  listAudit(registryId: number, limit: number, offset: number): Promise<AuditRecord[]>;
+}

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+
+export const REGISTRY_ROLES = ['reader', 'publisher', 'admin'] as const;
+export type RegistryRole = (typeof REGISTRY_ROLES)[number];
+export const DEFAULT_REGISTRY = 'default';
+
+export const REGISTRY_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+export const registryName = z
+  .string({ error: 'must be a string' })
+  .regex(REGISTRY_NAME_PATTERN, 'must be 1 to 64 lower-case letters, digits, "-" or "_", starting with a letter or digit');
+
+const description = z.string({ error: 'must be a string' }).max(1000, 'must be at most 1000 characters');
+const visibility = z.enum(['public', 'private'], { error: 'must be "public" or "private"' });
+
+export const createRegistryRequest = z.object({
+  name: registryName.refine((n) => n !== DEFAULT_REGISTRY, 'is reserved'),
+  description: description.optional().default(''),
+  visibility: visibility.optional().default('public'),
+});
+
+export const updateRegistryRequest = z
+  .object({ description: description.optional(), visibility: visibility.optional() })
+  .refine((b) => b.description !== undefined || b.visibility !== undefined, 'give description and/or visibility');
+
+export const memberRequest = z.object({
+  role: z.enum(REGISTRY_ROLES, { error: 'must be one of reader, publisher, admin' }),
+});
+
+export const TOKEN_MAX_DAYS = 365;
+export const createTokenRequest = z.object({
+  name: z.string({ error: 'must be a string' }).trim().min(1, 'is required').max(100, 'must be at most 100 characters'),
+  scopes: z
+    .array(z.enum(['read', 'publish'], { error: 'must be "read" or "publish"' }), { error: 'must be a list' })
+    .min(1, 'must name at least one scope')
+    .max(2, 'must name at most two scopes')
+    .transform((s) => [...new Set(s)]),
+  expires_in_days: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(TOKEN_MAX_DAYS, `must be at most ${TOKEN_MAX_DAYS}`)
+    .optional()
+    .default(90),
+});
+
+export type CreateRegistryRequest = z.output<typeof createRegistryRequest>;
+export type UpdateRegistryRequest = z.output<typeof updateRegistryRequest>;
+export type CreateTokenRequest = z.output<typeof createTokenRequest>;
+
+/** The registry a package lives in: its scope, or `default` for unscoped names. */
+export function registryOfPackage(packageName: string): string {
+  return packageName.startsWith('@') ? packageName.slice(1, packageName.indexOf('/')) : DEFAULT_REGISTRY;
+}
+
+export interface RegistryRecord {
+  id: number;
+  name: string;
+  description: string;
+  visibility: 'public' | 'private';
+  configVersion: number;
+  createdBy: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const registryEtag = (r: Pick<RegistryRecord, 'configVersion'>) => `"v${r.configVersion}"`;
+
+export function registryBody(r: RegistryRecord, viewerRole: RegistryRole | null) {
+  return {
+    id: r.id,
+    name: r.name,
+    description: r.description,
+    visibility: r.visibility,
+    config_version: r.configVersion,
+    created_by: r.createdBy,
+    created_at: r.createdAt.toISOString(),
+    updated_at: r.updatedAt.toISOString(),
+    your_role: viewerRole,
+  };
+}

@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import type { Principal } from '../auth/Principal.js';
+import { generateApiToken } from '../auth/apiTokens.js';
+import { ApiError, forbidden, notFound } from '../errors.js';
+import type { ApiTokenRecord, AuditContext, AuditRecord, RegistryMember } from '../ports/RegistryRepo.js';
+import { roleAtLeast } from '../routes.js';
+import type { Dependencies } from '../runtime/Dependencies.js';
+import {
+  registryBody,
+  registryEtag,
+  type CreateRegistryRequest,
+  type CreateTokenRequest,
+  type RegistryRecord,
+  type RegistryRole,
+  type UpdateRegistryRequest,
+} from './Registry.js';
+import { viewerOf } from './Viewer.js';
+
+const isGlobalAdmin = (p: Principal | null) => Boolean(p && roleAtLeast(p.role, 'admin'));
+
+/** The registry as the caller may see it; 404 when it does not exist or is private to others. */
+async function accessible(deps: Dependencies, name: string, caller: Principal | null) {
+  const found = await deps.registries.access(name, viewerOf(caller));
+  if (!found) throw notFound(`Registry ${name} not found`);
+  return found;
+}
+
+function requireAdmin(found: { role: RegistryRole | null }, caller: Principal): void {
+  if (found.role !== 'admin' && !isGlobalAdmin(caller)) throw forbidden('Only admins of this registry can do this');
+}
+
+const memberBody = (m: RegistryMember) => ({ username: m.username, role: m.role, added_at: m.addedAt.toISOString() });
+
+const tokenBody = (t: ApiTokenRecord) => ({
+  id: t.id,
+  name: t.name,
+  scopes: t.scopes,
+  created_by: t.createdBy,
+  created_at: t.createdAt.toISOString(),
+  expires_at: t.expiresAt.toISOString(),
+  revoked_at: t.revokedAt?.toISOString() ?? null,
+  last_used_at: t.lastUsedAt?.toISOString() ?? null,
+});
+
+const auditBody = (a: AuditRecord) => ({
+  id: a.id,
+  at: a.at.toISOString(),
+  actor: a.actor,
+  token_id: a.tokenId,
+  action: a.action,
+  target: a.target,
+  details: a.details,
+  source_ip: a.sourceIp,
+});
+
+export async function listRegistries(deps: Dependencies, caller: Principal | null) {
+  const rows = await deps.registries.listVisible(viewerOf(caller));
+  return rows.map((r) => registryBody(r.registry, r.role));
+}
+
+export async function createRegistry(deps: Dependencies, input: CreateRegistryRequest, ctx: AuditContext) {
+  const registry = await deps.registries.create(input, ctx);
+  return { body: registryBody(registry, 'admin'), etag: registryEtag(registry) };
+}
+
+export async function getRegistry(deps: Dependencies, name: string, caller: Principal | null) {
+  const { registry, role } = await accessible(deps, name, caller);
+  return { body: registryBody(registry, role), etag: registryEtag(registry) };
+}
+
+/** The configuration version named by an If-Match header (`"v<n>"`); 428 without one. */
+function expectedVersion(ifMatch: string | undefined, current: RegistryRecord): number {
+  if (!ifMatch) {
+    throw new ApiError(428, 'Send If-Match with the ETag from GET /v1/registries/{registry}, so concurrent edits cannot overwrite each other');
+  }
+  const m = /^(?:W\/)?"v(\d{1,9})"$/.exec(ifMatch.trim());
+  if (!m) throw new ApiError(412, `If-Match does not match the registry's version (${registryEtag(current)}): reload and try again`);
+  return Number(m[1]);
+}
+
+export async function updateRegistry(deps: Dependencies, name: string, ifMatch: string | undefined, changes: UpdateRegistryRequest, ctx: AuditContext) {
+  const found = await accessible(deps, name, ctx.actor);
+  requireAdmin(found, ctx.actor);
+  const updated = await deps.registries.update(found.registry.id, expectedVersion(ifMatch, found.registry), changes, ctx);
+  return { body: registryBody(updated, found.role), etag: registryEtag(updated) };
+}
+
+export async function listMembers(deps: Dependencies, name: string, caller: Principal) {
+  const found = await accessible(deps, name, caller);
+  if (!found.role && !isGlobalAdmin(caller)) throw forbidden('Only members of this registry can see its members');
+  return (await deps.registries.listMembers(found.registry.id)).map(memberBody);
+}
+
+export async function setMember(deps: Dependencies, name: string, username: string, role: RegistryRole, ctx: AuditContext) {
+  const found = await accessible(deps, name, ctx.actor);
+  requireAdmin(found, ctx.actor);
+  return (await deps.registries.setMember(found.registry.id, username, role, ctx)).map(memberBody);
+}
+
+export async function removeMember(deps: Dependencies, name: string, username: string, ctx: AuditContext) {
+  const found = await accessible(deps, name, ctx.actor);
+  requireAdmin(found, ctx.actor);
+  return (await deps.registries.removeMember(found.registry.id, username, ctx)).map(memberBody);
+}
+
+/**
+ * Creates an API token: a publish scope needs the publisher or admin role in the registry, a read
+ * scope membership (or a public registry). The row and audit record commit first, then the grant
+ * is stored for authentication; the secret is returned once and stored nowhere.
+ */
+export async function createToken(deps: Dependencies, name: string, input: CreateTokenRequest, ctx: AuditContext) {
+  const found = await accessible(deps, name, ctx.actor);
+  const role = found.role;
+  if (input.scopes.includes('publish') && role !== 'publisher' && role !== 'admin') {
+    throw forbidden('A publish token needs the publisher or admin role in this registry');
+  }
+  if (!role && found.registry.visibility === 'private') throw forbidden('Only members of this registry can create tokens for it');
+  const { secret, hash } = generateApiToken();
+  const id = randomUUID();
+  const expiresAt = new Date(Date.now() + input.expires_in_days * 86_400_000);
+  const record = await deps.registries.createToken(found.registry.id, { id, name: input.name, scopes: input.scopes, tokenHash: hash, expiresAt }, ctx);
+  try {
+    await deps.apiTokens.put(hash, {
+      tokenId: id,
+      userId: ctx.actor.userId,
+      username: ctx.actor.username,
+      role: ctx.actor.role,
+      registry: found.registry.name,
+      scopes: input.scopes,
+      expiresAt: expiresAt.getTime(),
+    });
+  } catch (err) {
+    // The token never worked: record it as revoked rather than leave a listed, dead token.
+    await deps.registries.markTokenRevoked(found.registry.id, id, ctx).catch(() => undefined);
+    throw err;
+  }
+  return { ...tokenBody(record), registry: found.registry.name, token: secret };
+}
+
+export async function listTokens(deps: Dependencies, name: string, caller: Principal) {
+  const found = await accessible(deps, name, caller);
+  const all = found.role === 'admin' || isGlobalAdmin(caller);
+  return (await deps.registries.listTokens(found.registry.id, all ? null : caller.userId)).map(tokenBody);
+}
+
+/** Revokes at once: the grant is deleted first (the token stops working), then the row is marked. */
+export async function revokeToken(deps: Dependencies, name: string, tokenId: string, ctx: AuditContext) {
+  const found = await accessible(deps, name, ctx.actor);
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(tokenId)) throw notFound(`Token ${tokenId.slice(0, 40)} not found`);
+  const token = await deps.registries.findActiveToken(found.registry.id, tokenId);
+  if (!token) throw notFound(`Token ${tokenId} not found`);
+  if (token.userId !== ctx.actor.userId && found.role !== 'admin' && !isGlobalAdmin(ctx.actor)) {
+    throw forbidden('Only its creator or an admin of this registry can revoke a token');
+  }
+  await deps.apiTokens.delete(token.tokenHash);
+  await deps.registries.markTokenRevoked(found.registry.id, tokenId, ctx);
+  return { message: 'Token revoked' };
+}
+
+export async function listAudit(deps: Dependencies, name: string, caller: Principal, limit: number, offset: number) {
+  const found = await accessible(deps, name, caller);
+  requireAdmin(found, caller);
+  return (await deps.registries.listAudit(found.registry.id, limit, offset)).map(auditBody);
+}
