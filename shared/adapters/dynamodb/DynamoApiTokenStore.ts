@@ -1,7 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApiTokenGrant, ApiTokenStore } from '../../ports/ApiTokenStore.js';
 import type { Role } from '../../routes.js';
-import { toDynamoStoreError } from './dynamoErrors.js';
+import { callDynamo } from './dynamoErrors.js';
 import { apiTokenKey } from './sessionsTable.js';
 
 /** API token grants in the sessions table, keyed `apitoken#<sha256>`, expiring by TTL too. */
@@ -11,16 +11,8 @@ export class DynamoApiTokenStore implements ApiTokenStore {
     private readonly tableName: string,
   ) {}
 
-  private async send<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw toDynamoStoreError(err);
-    }
-  }
-
   async put(tokenHash: string, grant: ApiTokenGrant): Promise<void> {
-    await this.send(() =>
+    await callDynamo(() =>
       this.client.send(
         new PutCommand({
           TableName: this.tableName,
@@ -41,7 +33,7 @@ export class DynamoApiTokenStore implements ApiTokenStore {
   }
 
   async get(tokenHash: string): Promise<ApiTokenGrant | null> {
-    const out = await this.send(() =>
+    const out = await callDynamo(() =>
       this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: apiTokenKey(tokenHash) }, ConsistentRead: true })),
     );
     const i = out.Item;
@@ -58,6 +50,6 @@ export class DynamoApiTokenStore implements ApiTokenStore {
   }
 
   async delete(tokenHash: string): Promise<void> {
-    await this.send(() => this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: apiTokenKey(tokenHash) } })));
+    await callDynamo(() => this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: apiTokenKey(tokenHash) } })));
   }
 }

@@ -1,6 +1,6 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LoginThrottle } from '../../ports/SessionStore.js';
-import { toDynamoStoreError } from './dynamoErrors.js';
+import { callDynamo } from './dynamoErrors.js';
 import { loginThrottleKey } from './sessionsTable.js';
 
 /**
@@ -23,20 +23,16 @@ export class DynamoLoginThrottle implements LoginThrottle {
 
   async current(account: string): Promise<{ failures: number; retryAfterSeconds: number }> {
     const { start, end } = this.window();
-    try {
-      const out = await this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: { pk: loginThrottleKey(account, start) } }),
-      );
-      return { failures: Number(out.Item?.failures ?? 0), retryAfterSeconds: (end - this.now()) / 1000 };
-    } catch (err) {
-      throw toDynamoStoreError(err);
-    }
+    const out = await callDynamo(() =>
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: loginThrottleKey(account, start) } })),
+    );
+    return { failures: Number(out.Item?.failures ?? 0), retryAfterSeconds: (end - this.now()) / 1000 };
   }
 
   async recordFailure(account: string): Promise<number> {
     const { start, end } = this.window();
-    try {
-      const out = await this.client.send(
+    const out = await callDynamo(() =>
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: loginThrottleKey(account, start) },
@@ -44,10 +40,8 @@ export class DynamoLoginThrottle implements LoginThrottle {
           ExpressionAttributeValues: { ':one': 1, ':exp': Math.ceil(end / 1000) + 60 },
           ReturnValues: 'UPDATED_NEW',
         }),
-      );
-      return Number(out.Attributes?.failures ?? 0);
-    } catch (err) {
-      throw toDynamoStoreError(err);
-    }
+      ),
+    );
+    return Number(out.Attributes?.failures ?? 0);
   }
 }

@@ -11,7 +11,7 @@ import { DescribeTableCommand as RawDescribeTable } from '@aws-sdk/client-dynamo
 import type { Role } from '../../routes.js';
 import type { AuthStateChange } from '../../ports/UserRepo.js';
 import { SessionCollisionError, type Session, type SessionLookup, type SessionStore, type UserAuthState } from '../../ports/SessionStore.js';
-import { isConditionFailed, toDynamoStoreError } from './dynamoErrors.js';
+import { callDynamo, isConditionFailed, toDynamoStoreError } from './dynamoErrors.js';
 import { SESSIONS_TABLE, sessionKey, userStateKey } from './sessionsTable.js';
 
 interface SessionItem {
@@ -37,14 +37,6 @@ export class DynamoSessionStore implements SessionStore {
     private readonly tableName: string,
   ) {}
 
-  private async send<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw toDynamoStoreError(err);
-    }
-  }
-
   async create(session: Session): Promise<void> {
     const item: SessionItem = {
       pk: sessionKey(session.tokenHash),
@@ -55,7 +47,7 @@ export class DynamoSessionStore implements SessionStore {
       expires_at: Math.ceil(session.expiresAt / 1000),
     };
     try {
-      await this.send(() =>
+      await callDynamo(() =>
         this.client.send(
           new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
         ),
@@ -69,7 +61,7 @@ export class DynamoSessionStore implements SessionStore {
   async lookup(tokenHash: string, userId: number): Promise<SessionLookup> {
     const sk = sessionKey(tokenHash);
     const uk = userStateKey(userId);
-    const out = await this.send(() =>
+    const out = await callDynamo(() =>
       this.client.send(
         new BatchGetCommand({
           RequestItems: { [this.tableName]: { Keys: [{ pk: sk }, { pk: uk }], ConsistentRead: true } },
@@ -105,7 +97,7 @@ export class DynamoSessionStore implements SessionStore {
   }
 
   async userState(userId: number): Promise<UserAuthState | null> {
-    const out = await this.send(() =>
+    const out = await callDynamo(() =>
       this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: userStateKey(userId) }, ConsistentRead: true })),
     );
     const u = out.Item as UserStateItem | undefined;
@@ -115,7 +107,7 @@ export class DynamoSessionStore implements SessionStore {
   }
 
   async delete(tokenHash: string): Promise<void> {
-    await this.send(() =>
+    await callDynamo(() =>
       this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: sessionKey(tokenHash) } })),
     );
   }
@@ -130,7 +122,7 @@ export class DynamoSessionStore implements SessionStore {
       set += ', #rb = :rb';
     }
     try {
-      await this.send(() =>
+      await callDynamo(() =>
         this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
@@ -151,7 +143,7 @@ export class DynamoSessionStore implements SessionStore {
 
   async reissue(tokenHash: string, issuedAt: number): Promise<void> {
     try {
-      await this.send(() =>
+      await callDynamo(() =>
         this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
@@ -173,7 +165,7 @@ export class DynamoSessionStore implements SessionStore {
     let deleted = 0;
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.send(() =>
+      const page = await callDynamo(() =>
         this.client.send(
           new QueryCommand({
             TableName: this.tableName,
@@ -187,7 +179,7 @@ export class DynamoSessionStore implements SessionStore {
       );
       for (const item of page.Items ?? []) {
         if (item.pk === keep) continue;
-        await this.send(() => this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: item.pk } })));
+        await callDynamo(() => this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: item.pk } })));
         deleted++;
       }
       startKey = page.LastEvaluatedKey;
@@ -196,6 +188,6 @@ export class DynamoSessionStore implements SessionStore {
   }
 
   async ping(): Promise<void> {
-    await this.send(() => this.client.send(new RawDescribeTable({ TableName: this.tableName })));
+    await callDynamo(() => this.client.send(new RawDescribeTable({ TableName: this.tableName })));
   }
 }

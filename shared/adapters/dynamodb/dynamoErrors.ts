@@ -18,3 +18,12 @@ export function toDynamoStoreError(err: unknown): unknown {
 export function isConditionFailed(err: unknown): boolean {
   return (err as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
 }
+
+/** Runs one DynamoDB call, turning failures of the store into StoreUnavailableError. */
+export async function callDynamo<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toDynamoStoreError(err);
+  }
+}

@@ -7,6 +7,7 @@ import { roleAtLeast, type Role } from '../../routes.js';
 import type { AuditContext } from '../../ports/RegistryRepo.js';
 import { DEFAULT_REGISTRY, registryOfPackage, type RegistryRole } from '../../registries/Registry.js';
 import { ANONYMOUS, viewerOf, visibleRegistrySql, viewerParams, type Viewer } from '../../registries/Viewer.js';
+import { toDate } from './columns.js';
 import { appendAudit } from './auditLog.js';
 
 interface VersionRow {
@@ -26,7 +27,6 @@ interface VersionRow {
   visibility: Visibility;
 }
 
-const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
 
 function toVersion(r: VersionRow): VersionRecord {
   return {

@@ -4,6 +4,7 @@ import { sqlState, UNIQUE_VIOLATION } from '../../ports/Database.js';
 import type { ApiTokenRecord, AuditContext, AuditRecord, RegistryMember, RegistryRepo } from '../../ports/RegistryRepo.js';
 import type { CreateRegistryRequest, RegistryRecord, RegistryRole, UpdateRegistryRequest } from '../../registries/Registry.js';
 import { visibleRegistrySql, viewerParams, type Viewer } from '../../registries/Viewer.js';
+import { toDate, toDateOrNull } from './columns.js';
 import { appendAudit } from './auditLog.js';
 
 interface RegistryRow {
@@ -18,8 +19,6 @@ interface RegistryRow {
   role?: RegistryRole | null;
 }
 
-const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
-const toDateOrNull = (v: Date | string | null) => (v === null ? null : toDate(v));
 
 function toRegistry(r: RegistryRow): RegistryRecord {
   return {

@@ -2,6 +2,7 @@ import { conflict } from '../../errors.js';
 import { constraintName, sqlState, UNIQUE_VIOLATION, type Database } from '../../ports/Database.js';
 import type { AuthStateChange, NewUser, UserRepo } from '../../ports/UserRepo.js';
 import type { Role } from '../../routes.js';
+import { toDate } from './columns.js';
 import type { UserRecord } from '../../users/User.js';
 
 interface UserRow {
@@ -19,7 +20,6 @@ interface UserRow {
 
 const COLUMNS = 'id, username, email, role, password_hash, active, auth_version, created_at, updated_at, last_login';
 
-const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
 
 function toUser(row: UserRow): UserRecord {
   return {
