@@ -95,11 +95,19 @@ export function assembleDependencies(opts: {
 /** The Lambda runtime's dependencies, from environment variables set by the CDK stack. */
 export async function createAwsDependencies(env: NodeJS.ProcessEnv = process.env): Promise<Dependencies> {
   // Behind RDS Proxy: IAM-token passwords and verified TLS (DATABASE_IAM_AUTH=true); else a URL.
+  // DATABASE_DRIVER=data-api: the RDS Data API over HTTPS, no VPC (loaded only in that mode).
   const iam = rdsIamAuthFromEnv(env);
   return assembleDependencies({
-    db: iam
-      ? new PgDatabase({ connection: iam, maxConnections: 2 })
-      : new PgDatabase({ connectionString: required(env, 'DATABASE_URL'), maxConnections: 2 }),
+    db:
+      env.DATABASE_DRIVER === 'data-api'
+        ? new (await import('../adapters/postgres/DataApiDatabase.js')).DataApiDatabase({
+            resourceArn: required(env, 'DATABASE_CLUSTER_ARN'),
+            secretArn: required(env, 'DATABASE_SECRET_ARN'),
+            database: required(env, 'DATABASE_NAME'),
+          })
+        : iam
+          ? new PgDatabase({ connection: iam, maxConnections: 2 })
+          : new PgDatabase({ connectionString: required(env, 'DATABASE_URL'), maxConnections: 2 }),
     blobs: new S3BlobStore(createS3Client(env), required(env, 'BLOBS_BUCKET'), { prefix: env.BLOBS_PREFIX }),
     dynamoClient: createDynamoClient(env),
     sessionsTable: required(env, 'SESSIONS_TABLE'),
