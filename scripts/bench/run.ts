@@ -1,20 +1,62 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import pg from 'pg';
 import { Argon2PasswordHasher } from '../../shared/auth/PasswordHasher.js';
 import { createScratchDatabase } from '../local/scratchDatabase.js';
-import { runLoad, type LoadResult } from './load.js';
-import { explainSearch, seededName, seedPackages } from './seedPackages.js';
+import { publishRequest, ruleText } from './archives.js';
+import { runLambdaView, type LambdaReport } from './lambda.js';
+import { runLoad, type LoadRequest } from './load.js';
+import { renderReport, type BenchResult, type Scenario } from './report.js';
+import { explainSearch, SEARCH_QUERIES, seededName, seedPackages } from './seedPackages.js';
 import { startServerProcess } from './serverProcess.js';
 
-// `npm run bench`: the local server in its own process on real PostgreSQL (BENCH_DATABASE_URL,
-// else DATABASE_URL, else this machine's server), rate limits off, loaded over HTTP by autocannon
-// from this process. Prints a table and writes bench/results/<date>.json.
+// `npm run bench [-- <group>...]`: the local server in its own process on real PostgreSQL
+// (BENCH_DATABASE_URL, else DATABASE_URL, else this machine's server), rate limits off, loaded
+// over HTTP by autocannon from this process; and the Lambda view (each function in fresh
+// processes, one invocation at a time). Prints a table and writes bench/results/<date>.json and
+// .html. Groups: auth, packages, mixed, lambda (all by default). See docs/BENCHMARKS.md.
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const PASSWORD = 'bench password 123';
+const ROOT_PASSWORD = 'bench root password';
 const pgBase = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+const GROUPS = ['auth', 'packages', 'mixed', 'lambda'] as const;
+type Group = (typeof GROUPS)[number];
+
+// Sizes: the whole run stays well under 10 minutes on a 2-core machine (docs/BENCHMARKS.md).
+const PACKAGES = 10_000;
+const BLOBS = 20;
+const PUBLISHES = 500;
+const MIXED_REQUESTS = 20_000;
+const MIXED_CONNECTIONS = 500;
+const LAMBDA = { processes: 3, invocations: 200 };
+
+/** A scenario that could not run (setup failed, server error...): reported, and the run goes on. */
+const failures: Array<{ scenario: string; error: string }> = [];
+async function attempt(scenario: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    failures.push({ scenario, error: error.slice(0, 500) });
+    console.error(`\n!! ${scenario} failed: ${error}\n`);
+  }
+}
+
+function parseGroups(args: string[]): Group[] {
+  const wanted = args.flatMap((a) => a.split(',')).filter(Boolean);
+  for (const g of wanted) {
+    if (!(GROUPS as readonly string[]).includes(g)) {
+      console.error(`unknown group "${g}": npm run bench [-- ${GROUPS.join('|')} ...]`);
+      process.exit(2);
+    }
+  }
+  return wanted.length ? GROUPS.filter((g) => wanted.includes(g)) : [...GROUPS];
+}
 
 async function hashCostMs(): Promise<number> {
   const hasher = new Argon2PasswordHasher();
@@ -40,32 +82,49 @@ async function json(url: string, path: string, body: unknown, token?: string): P
   return res.json();
 }
 
-interface Scenario {
-  name: string;
-  description: string;
-  result: LoadResult;
-  notes?: Record<string, unknown>;
+async function postgresVersion(): Promise<string | undefined> {
+  const c = new pg.Client({ connectionString: pgBase });
+  try {
+    await c.connect();
+    return (await c.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version;
+  } catch {
+    return undefined;
+  } finally {
+    await c.end().catch(() => {});
+  }
 }
 
-async function main() {
+function gitState(): { commit: string; dirty: boolean } | undefined {
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    return { commit, dirty };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The HTTP groups, against one server process on one scratch database. */
+async function runHttpGroups(groups: Group[], hashMs: number, hashBound: number): Promise<{ scenarios: Scenario[]; searchPlan?: string }> {
   const scratch = (await createScratchDatabase(pgBase))!;
   const dataDir = await mkdtemp(join(tmpdir(), 'rfh-bench-'));
   const server = await startServerProcess({
     DATABASE_URL: scratch.url,
     RFH_DATA_DIR: dataDir,
     RFH_RATE_LIMIT: 'off',
-    RFH_ROOT_PASSWORD: 'bench root password',
+    RFH_ROOT_PASSWORD: ROOT_PASSWORD,
     // The same-user scenario deliberately logs one account in 1,000 times.
     RFH_LOGIN_MAX_FAILURES: '1000000',
   });
   const scenarios: Scenario[] = [];
+  let searchPlan: string | undefined;
+  const add = (s: Scenario) => {
+    scenarios.push(s);
+    const r = s.result;
+    console.log(`${s.name}: ${r.requests} requests, ${r.non2xx} non-2xx, ${r.throughput} req/s, p50 ${r.latencyMs.p50} / p95 ${r.latencyMs.p95} / p99 ${r.latencyMs.p99} ms`);
+  };
   try {
-    const hashMs = await hashCostMs();
-    const cores = cpus().length;
-    const hashBound = Math.round((cores * 1000) / hashMs);
-    console.log(`argon2id verify: ${hashMs} ms median on this machine; ${cores} cores -> hash-bound limit ~${hashBound} logins/s`);
-
-    // Seed users.
+    // Seed users, their tokens, and a publisher.
     const users: string[] = [];
     for (let i = 0; i < 50; i++) {
       const name = `bench-user-${i}`;
@@ -74,114 +133,317 @@ async function main() {
     }
     const tokens: string[] = [];
     for (const u of users) tokens.push((await json(server.url, '/v1/auth/login', { username: u, password: PASSWORD })).token);
+    const rootToken = (await json(server.url, '/v1/auth/login', { username: 'root', password: ROOT_PASSWORD })).token as string;
+    const publisherToken = (
+      await json(server.url, '/v1/auth/register', { username: 'bench-publisher', email: 'bench-publisher@example.com', password: PASSWORD, role: 'publisher' }, rootToken)
+    ).token as string;
 
-    const only = process.argv[2]; // `npm run bench -- auth` or `-- packages` runs one group
-    if (!only || only === 'auth') {
-    // The seed analysis's test: `ab -n 1000 -c 50` of one user's login.
-    const seen = new Set<string>();
-    let failedToCreateSession = 0;
-    const sameUser = await runLoad({
-      url: server.url,
-      connections: 50,
-      amount: 1000,
-      pick: () => ({
-        method: 'POST',
-        path: '/v1/auth/login',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: users[0], password: PASSWORD }),
-      }),
-      onBody: (status, body) => {
-        if (status === 200) seen.add((JSON.parse(body) as { token: string }).token);
-        if (body.includes('Failed to create session')) failedToCreateSession++;
-      },
-    });
-    scenarios.push({
-      name: 'login-same-user',
-      description: '1,000 logins of one user at concurrency 50 (the seed analysis ab test)',
-      result: sameUser,
-      notes: { distinctTokens: seen.size, failedToCreateSession, hashBoundPerSecond: hashBound, hashMs, shareOfHashBound: Math.round((sameUser.throughput / hashBound) * 100) / 100 },
-    });
+    let seeded = false;
+    const ensureSeeded = async () => {
+      if (seeded) return;
+      const t = performance.now();
+      await seedPackages(scratch.url, PACKAGES);
+      console.log(`seeded ${PACKAGES} packages x 3 versions in ${Math.round(performance.now() - t)} ms`);
+      seeded = true;
+    };
+    // Real archives published over HTTP (1 KB to 60 KB of rules), for the blob downloads.
+    let blobs: Array<{ sha256: string; size: number }> | undefined;
+    const ensureBlobs = async () => {
+      if (blobs) return blobs;
+      const published: Array<{ sha256: string; size: number }> = [];
+      for (let i = 0; i < BLOBS; i++) {
+        const p = await publishRequest(`bench-blob-${i}`, '1.0.0', { 'rules.md': ruleText(1000 + i * 3000, i), 'more.md': ruleText(500, i + 1) });
+        const res = await fetch(`${server.url}/v1/packages`, { method: 'POST', headers: { 'content-type': p.contentType, authorization: `Bearer ${publisherToken}` }, body: new Uint8Array(p.body) });
+        const body = (await res.json()) as { sha256: string; size: number };
+        if (res.status !== 201) throw new Error(`publishing blob archive ${i}: ${res.status} ${JSON.stringify(body)}`);
+        published.push({ sha256: body.sha256, size: body.size });
+      }
+      return (blobs = published);
+    };
 
-    const distinct = await runLoad({
-      url: server.url,
-      connections: 50,
-      amount: 1000,
-      pick: (i) => ({
-        method: 'POST',
-        path: '/v1/auth/login',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: users[i % users.length], password: PASSWORD }),
-      }),
-    });
-    scenarios.push({ name: 'login-distinct-users', description: '1,000 logins spread over 50 users at concurrency 50', result: distinct });
+    if (groups.includes('auth')) {
+      await attempt('login-same-user', async () => {
+        // The seed analysis's test: `ab -n 1000 -c 50` of one user's login.
+        const seen = new Set<string>();
+        let failedToCreateSession = 0;
+        const sameUser = await runLoad({
+          url: server.url,
+          serverPid: server.pid,
+          connections: 50,
+          amount: 1000,
+          pick: () => ({
+            method: 'POST',
+            path: '/v1/auth/login',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ username: users[0], password: PASSWORD }),
+          }),
+          onBody: (status, body) => {
+            if (status === 200) seen.add((JSON.parse(body) as { token: string }).token);
+            if (body.includes('Failed to create session')) failedToCreateSession++;
+          },
+        });
+        add({
+          name: 'login-same-user',
+          group: 'auth',
+          description: '1,000 logins of one user at concurrency 50 (the seed analysis ab test)',
+          result: sameUser,
+          notes: { distinctTokens: seen.size, failedToCreateSession, hashBoundPerSecond: hashBound, hashMs, shareOfHashBound: Math.round((sameUser.throughput / hashBound) * 100) / 100 },
+        });
+      });
 
-    const profile = await runLoad({
-      url: server.url,
-      connections: 50,
-      amount: 10_000,
-      pick: (i) => ({ method: 'GET', path: '/v1/auth/profile', headers: { authorization: `Bearer ${tokens[i % tokens.length]}` } }),
-    });
-    scenarios.push({ name: 'profile-read', description: '10,000 authenticated profile reads at concurrency 50', result: profile });
+      await attempt('login-distinct-users', async () => {
+        const distinct = await runLoad({
+          url: server.url,
+          serverPid: server.pid,
+          connections: 50,
+          amount: 1000,
+          pick: (i) => ({
+            method: 'POST',
+            path: '/v1/auth/login',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ username: users[i % users.length], password: PASSWORD }),
+          }),
+        });
+        add({
+          name: 'login-distinct-users',
+          group: 'auth',
+          description: '1,000 logins spread over 50 users at concurrency 50',
+          result: distinct,
+          notes: { shareOfHashBound: Math.round((distinct.throughput / hashBound) * 100) / 100 },
+        });
+      });
 
-    const health = await runLoad({ url: server.url, connections: 50, amount: 5_000, pick: () => ({ method: 'GET', path: '/v1/health' }) });
-    scenarios.push({ name: 'health', description: '5,000 health checks (both stores probed) at concurrency 50', result: health });
+      await attempt('profile-read', async () => {
+        const profile = await runLoad({
+          url: server.url,
+          serverPid: server.pid,
+          connections: 50,
+          amount: 10_000,
+          pick: (i) => ({ method: 'GET', path: '/v1/auth/profile', headers: { authorization: `Bearer ${tokens[i % tokens.length]}` } }),
+        });
+        add({ name: 'profile-read', group: 'auth', description: '10,000 authenticated profile reads over 50 users at concurrency 50', result: profile });
+      });
 
+      await attempt('health', async () => {
+        const health = await runLoad({ url: server.url, serverPid: server.pid, connections: 50, amount: 5_000, pick: () => ({ method: 'GET', path: '/v1/health' }) });
+        add({ name: 'health', group: 'auth', description: '5,000 health checks (every store probed) at concurrency 50', result: health });
+      });
     }
 
-    if (!only || only === 'packages') {
-    // Reads over 10,000 packages: search must stay in the same order of time as a single read.
-    const PACKAGES = 10_000;
-    await seedPackages(scratch.url, PACKAGES);
-    const packageRead = await runLoad({
-      url: server.url,
-      connections: 50,
-      amount: 5_000,
-      pick: (i) => ({ method: 'GET', path: `/v1/packages/${seededName((i * 7919) % PACKAGES)}` }),
-    });
-    scenarios.push({ name: 'package-read', description: `5,000 package reads over ${PACKAGES} packages at concurrency 50`, result: packageRead });
-    const versionRead = await runLoad({
-      url: server.url,
-      connections: 50,
-      amount: 5_000,
-      pick: (i) => ({ method: 'GET', path: `/v1/packages/${seededName((i * 104729) % PACKAGES)}/versions/1.1.0` }),
-    });
-    scenarios.push({ name: 'version-read', description: `5,000 version reads over ${PACKAGES} packages at concurrency 50`, result: versionRead });
-    // Selective words, a phrase, an exact name, a typo (near-miss fallback) and one broad word.
-    const queries = ['migrations', 'caching', 'async hooks', seededName(4242), 'kubernets', 'logging', 'terraform schemas', 'strict typed', 'naming', 'react'];
-    const search = await runLoad({
-      url: server.url,
-      connections: 50,
-      amount: 5_000,
-      pick: (i) => ({ method: 'GET', path: `/v1/packages?q=${encodeURIComponent(queries[i % queries.length]!)}` }),
-    });
-    const plans = { selective: await explainSearch(scratch.url, 'caching'), typo: await explainSearch(scratch.url, 'kubernets-cachng') };
-    const plan = `-- q=caching\n${plans.selective}\n\n-- q=kubernets-cachng (no full-text hit: near-miss names)\n${plans.typo}`;
-    const indexes = [...new Set(plan.match(/packages_\w+_idx/g) ?? [])];
-    scenarios.push({
-      name: 'search',
-      description: `5,000 searches over ${PACKAGES} packages at concurrency 50 (${queries.length} different queries)`,
-      result: search,
-      notes: { indexesUsed: indexes, searchP50OverReadP50: Math.round((search.latencyMs.p50 / packageRead.latencyMs.p50) * 100) / 100 },
-    });
-    console.log(`\nEXPLAIN ANALYZE of the search statement over ${PACKAGES} packages:\n${plan}\n`);
+    if (groups.includes('packages')) {
+      // Reads over 10,000 packages: search must stay in the same order of time as a single read.
+      await attempt('package reads and search', async () => {
+        await ensureSeeded();
+        const packageRead = await runLoad({
+          url: server.url,
+          serverPid: server.pid,
+          connections: 50,
+          amount: 5_000,
+          pick: (i) => ({ method: 'GET', path: `/v1/packages/${seededName((i * 7919) % PACKAGES)}` }),
+        });
+        add({ name: 'package-read', group: 'packages', description: `5,000 package reads over ${PACKAGES} packages at concurrency 50`, result: packageRead });
+        const versionRead = await runLoad({
+          url: server.url,
+          serverPid: server.pid,
+          connections: 50,
+          amount: 5_000,
+          pick: (i) => ({ method: 'GET', path: `/v1/packages/${seededName((i * 104729) % PACKAGES)}/versions/1.1.0` }),
+        });
+        add({ name: 'version-read', group: 'packages', description: `5,000 version reads over ${PACKAGES} packages at concurrency 50`, result: versionRead });
+        const search = await runLoad({
+          url: server.url,
+          serverPid: server.pid,
+          connections: 50,
+          amount: 5_000,
+          pick: (i) => ({ method: 'GET', path: `/v1/packages?q=${encodeURIComponent(SEARCH_QUERIES[i % SEARCH_QUERIES.length]!)}` }),
+        });
+        const plans = { selective: await explainSearch(scratch.url, 'caching'), typo: await explainSearch(scratch.url, 'kubernets-cachng') };
+        searchPlan = `-- q=caching\n${plans.selective}\n\n-- q=kubernets-cachng (no full-text hit: near-miss names)\n${plans.typo}`;
+        const indexes = [...new Set(searchPlan.match(/packages_\w+_idx/g) ?? [])];
+        add({
+          name: 'search',
+          group: 'packages',
+          description: `5,000 searches over ${PACKAGES} packages at concurrency 50 (${SEARCH_QUERIES.length} different queries)`,
+          result: search,
+          notes: { indexesUsed: indexes, searchP50OverReadP50: Math.round((search.latencyMs.p50 / packageRead.latencyMs.p50) * 100) / 100 },
+        });
+        console.log(`\nEXPLAIN ANALYZE of the search statement over ${PACKAGES} packages:\n${searchPlan}\n`);
+      });
+
+      await attempt('blob-download', async () => {
+        const archives = await ensureBlobs();
+        const blobDownload = await runLoad({
+          url: server.url,
+          serverPid: server.pid,
+          connections: 50,
+          amount: 5_000,
+          pick: (i) => ({ method: 'GET', path: `/v1/blobs/${archives[i % archives.length]!.sha256}` }),
+        });
+        const sizes = archives.map((a) => a.size);
+        add({
+          name: 'blob-download',
+          group: 'packages',
+          description: `5,000 archive downloads (GET /v1/blobs/<sha256>) over ${BLOBS} archives published over HTTP, at concurrency 50`,
+          result: blobDownload,
+          notes: { archiveBytes: `${Math.min(...sizes)}-${Math.max(...sizes)}` },
+        });
+      });
+
+      await attempt('publish', async () => {
+        // N distinct new versions (no conflict by design), built before the clock starts. Spread
+        // over 25 packages: concurrent publishes of one package and of different ones both occur.
+        const bodies = await Promise.all(
+          Array.from({ length: PUBLISHES + 50 }, (_, i) => publishRequest(`bench-pub-${i % 25}`, `1.0.${Math.floor(i / 25)}`, { 'rules.md': ruleText(2000, i) })),
+        );
+        const publish = await runLoad({
+          url: server.url,
+          serverPid: server.pid,
+          connections: 10,
+          amount: PUBLISHES,
+          pick: (i) => {
+            const b = bodies[i % bodies.length]!;
+            return { method: 'POST', path: '/v1/packages', headers: { 'content-type': b.contentType, authorization: `Bearer ${publisherToken}` }, body: b.body };
+          },
+        });
+        const created = publish.statusCodes['201'] ?? 0;
+        add({
+          name: 'publish',
+          group: 'packages',
+          description: `${PUBLISHES} publishes of distinct new versions (multipart manifest + .tgz, about 1 KB) over 25 packages at concurrency 10`,
+          result: publish,
+          notes: { created, all201: created === publish.requests },
+        });
+      });
     }
 
-    console.log('\n| scenario | requests | non-2xx | req/s | p50 ms | p95 ms | p99 ms |');
-    console.log('|---|---|---|---|---|---|---|');
-    for (const s of scenarios) {
-      const r = s.result;
-      console.log(`| ${s.name} | ${r.requests} | ${r.non2xx} | ${r.throughput} | ${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} |`);
+    if (groups.includes('mixed')) {
+      await attempt('mixed', async () => {
+        await ensureSeeded();
+        const archives = await ensureBlobs();
+        // Mostly reads, some logins: weights out of 100, interleaved by a stride over the slots.
+        const weights: Array<[string, number]> = [['search', 30], ['package', 25], ['version', 20], ['profile', 13], ['blob', 10], ['login', 2]];
+        const slots = weights.flatMap(([k, w]) => Array<string>(w).fill(k));
+        const pick = (i: number): LoadRequest => {
+          const kind = slots[(i * 37) % slots.length]!;
+          switch (kind) {
+            case 'search':
+              return { kind, method: 'GET', path: `/v1/packages?q=${encodeURIComponent(SEARCH_QUERIES[i % SEARCH_QUERIES.length]!)}` };
+            case 'package':
+              return { kind, method: 'GET', path: `/v1/packages/${seededName((i * 7919) % PACKAGES)}` };
+            case 'version':
+              return { kind, method: 'GET', path: `/v1/packages/${seededName((i * 104729) % PACKAGES)}/versions/1.${i % 3}.0` };
+            case 'profile':
+              return { kind, method: 'GET', path: '/v1/auth/profile', headers: { authorization: `Bearer ${tokens[i % tokens.length]}` } };
+            case 'blob':
+              return { kind, method: 'GET', path: `/v1/blobs/${archives[i % archives.length]!.sha256}` };
+            default:
+              return {
+                kind,
+                method: 'POST',
+                path: '/v1/auth/login',
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify({ username: users[i % users.length], password: PASSWORD }),
+              };
+          }
+        };
+        const mixed = await runLoad({ url: server.url, serverPid: server.pid, connections: MIXED_CONNECTIONS, amount: MIXED_REQUESTS, pick });
+        add({
+          name: 'mixed',
+          group: 'mixed',
+          description:
+            `${MIXED_REQUESTS.toLocaleString('en-US')} requests at ${MIXED_CONNECTIONS} concurrent connections: ` +
+            weights.map(([k, w]) => `${w}% ${k}`).join(', '),
+          result: mixed,
+        });
+      });
     }
-    for (const s of scenarios) if (s.notes) console.log(`${s.name}: ${JSON.stringify(s.notes)}`);
-
-    await mkdir('bench/results', { recursive: true });
-    const file = join('bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    await writeFile(file, JSON.stringify({ date: new Date().toISOString(), machine: { cores, node: process.version }, hashMs, scenarios }, null, 2));
-    console.log(`\nwrote ${file}`);
   } finally {
     await server.stop();
     await scratch.drop();
     await rm(dataDir, { recursive: true, force: true });
+  }
+  return { scenarios, searchPlan };
+}
+
+async function main() {
+  const started = performance.now();
+  const groups = parseGroups(process.argv.slice(2));
+  const cores = cpus().length;
+  const loadAverageAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
+  const hashMs = await hashCostMs();
+  const hashBound = Math.round((cores * 1000) / hashMs);
+  console.log(`groups: ${groups.join(', ')}; load average ${loadAverageAtStart.join(' ')}`);
+  if (loadAverageAtStart[0]! > cores) {
+    console.log(`note: the machine has been busy (load average ${loadAverageAtStart[0]} on ${cores} cores): figures may be noisy; see the "other" CPU column`);
+  }
+  console.log(`argon2id verify: ${hashMs} ms median on this machine; ${cores} cores -> hash-bound limit ~${hashBound} logins/s`);
+
+  const http = groups.some((g) => g !== 'lambda') ? await runHttpGroups(groups, hashMs, hashBound) : { scenarios: [] };
+  let lambda: LambdaReport | undefined;
+  if (groups.includes('lambda')) {
+    await attempt('lambda', async () => {
+      lambda = await runLambdaView({ pgBase, packages: PACKAGES, processes: LAMBDA.processes, invocations: LAMBDA.invocations });
+      for (const f of lambda.failures ?? []) failures.push({ scenario: `lambda ${f.handler}`, error: f.error });
+    });
+  }
+
+  const date = new Date().toISOString();
+  const result: BenchResult = {
+    date,
+    wallSeconds: Math.round((performance.now() - started) / 100) / 10,
+    groups,
+    machine: {
+      cores,
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+      loadAverageAtStart,
+      loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100),
+      postgres: await postgresVersion(),
+      git: gitState(),
+    },
+    hashMs,
+    hashBoundPerSecond: hashBound,
+    scenarios: http.scenarios,
+    ...(http.searchPlan ? { searchPlan: http.searchPlan } : {}),
+    ...(lambda ? { lambda } : {}),
+    ...(failures.length ? { failures } : {}),
+  };
+
+  if (result.scenarios.length) {
+    console.log('\n| scenario | connections | requests | non-2xx | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req | cores: server / load gen. / other |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|');
+    for (const s of result.scenarios) {
+      const r = s.result;
+      const cores = r.cpu ? `${r.cpu.serverCores} / ${r.cpu.loadGeneratorCores} / ${r.cpu.otherCores}` : 'n/a';
+      console.log(
+        `| ${s.name} | ${r.connections} | ${r.requests} | ${r.non2xx} | ${r.throughput} | ${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} | ${r.cpu?.serverCpuMsPerRequest ?? 'n/a'} | ${cores} |`,
+      );
+    }
+    for (const s of result.scenarios) if (s.notes) console.log(`${s.name}: ${JSON.stringify(s.notes)}`);
+    for (const s of result.scenarios) {
+      for (const [k, v] of Object.entries(s.result.byKind ?? {})) {
+        console.log(`${s.name} / ${k}: ${v.requests} requests, ${v.non2xx} non-2xx, p50 ${v.latencyMs.p50} / p95 ${v.latencyMs.p95} / p99 ${v.latencyMs.p99} ms`);
+      }
+    }
+  }
+  if (lambda) {
+    console.log('\n| function | bundle KiB | init (import) ms | first invocation ms | cold ms | warm p50 ms | warm p95 ms | invocations | non-2xx |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    for (const f of lambda.functions) {
+      console.log(`| ${f.handler} | ${f.bundleKiB} | ${f.importMs} | ${f.firstInvokeMs} | ${f.coldMs} | ${f.warmMs.p50} | ${f.warmMs.p95} | ${f.invocations} | ${f.non2xx} |`);
+    }
+  }
+
+  await mkdir('bench/results', { recursive: true });
+  const base = join('bench/results', date.replace(/[:.]/g, '-'));
+  await writeFile(`${base}.json`, JSON.stringify(result, null, 2));
+  await writeFile(`${base}.html`, renderReport(result));
+  console.log(`\nwall time ${result.wallSeconds} s\nwrote ${base}.json\nwrote ${base}.html`);
+  if (failures.length) {
+    console.error(`\n${failures.length} scenario(s) failed:\n${failures.map((f) => `  ${f.scenario}: ${f.error}`).join('\n')}`);
+    process.exitCode = 1;
   }
 }
 

@@ -10,6 +10,9 @@ const word = (list: string[], i: number) => list[i % list.length]!;
 export const seededName = (i: number) =>
   `${word(QUALITIES, i)}-${word(TOPICS, Math.floor(i / 13))}-${word(SUBJECTS, Math.floor(i / 130))}-${i}`;
 
+/** Selective words, a phrase, an exact name, a typo (near-miss fallback) and one broad word. */
+export const SEARCH_QUERIES = ['migrations', 'caching', 'async hooks', seededName(4242), 'kubernets', 'logging', 'terraform schemas', 'strict typed', 'naming', 'react'];
+
 /**
  * Seeds `count` packages with three versions each straight into the database (the HTTP publish
  * path is measured separately): the search benchmark needs volume, not archives.
@@ -19,11 +22,18 @@ export async function seedPackages(databaseUrl: string, count: number): Promise<
   await client.connect();
   try {
     const topics = `ARRAY[${TOPICS.map((t) => `'${t}'`).join(',')}]`;
+    // Since migration 004 a package belongs to a registry: unscoped names to `default`.
+    const { rowCount: hasRegistries } = await client.query(
+      `SELECT 1 FROM information_schema.columns WHERE table_schema = 'registry' AND table_name = 'packages' AND column_name = 'registry_id'`,
+    );
+    const registry = hasRegistries
+      ? { column: ', registry_id', value: `, (SELECT id FROM registry.registries WHERE name = 'default')` }
+      : { column: '', value: '' };
     await client.query('BEGIN');
     const ids = Array.from({ length: count }, (_, i) => i);
     await client.query(
-      `INSERT INTO registry.packages (name, description, tags, targets, created_by, latest_version)
-       SELECT n.name, n.description, n.tags, n.targets, (SELECT id FROM registry.users WHERE role = 'root'), '1.2.0'
+      `INSERT INTO registry.packages (name, description, tags, targets, created_by, latest_version${registry.column})
+       SELECT n.name, n.description, n.tags, n.targets, (SELECT id FROM registry.users WHERE role = 'root'), '1.2.0'${registry.value}
          FROM json_to_recordset($1::json) AS n(name text, description text, tags text[], targets text[])`,
       [
         JSON.stringify(

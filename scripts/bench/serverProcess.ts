@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 export interface ServerProcess {
   url: string;
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -39,6 +40,7 @@ export async function startServerProcess(env: NodeJS.ProcessEnv): Promise<Server
   });
   return {
     url,
+    pid: child.pid,
     stop: () =>
       new Promise<void>((resolve) => {
         stopping = true;
