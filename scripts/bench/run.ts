@@ -11,6 +11,7 @@ import { runLambdaView, type LambdaReport } from './lambda.js';
 import { runLoad, type LoadRequest } from './load.js';
 import { renderReport, type BenchResult, type Scenario } from './report.js';
 import { explainSearch, SEARCH_QUERIES, seededName, seedPackages } from './seedPackages.js';
+import { startDynamoProcess } from './dynamoProcess.js';
 import { startServerProcess } from './serverProcess.js';
 
 // `npm run bench [-- <group>...]`: the local server in its own process on real PostgreSQL
@@ -108,8 +109,10 @@ function gitState(): { commit: string; dirty: boolean } | undefined {
 async function runHttpGroups(groups: Group[], hashMs: number, hashBound: number): Promise<{ scenarios: Scenario[]; searchPlan?: string }> {
   const scratch = (await createScratchDatabase(pgBase))!;
   const dataDir = await mkdtemp(join(tmpdir(), 'rfh-bench-'));
+  const dynamo = await startDynamoProcess();
   const server = await startServerProcess({
     DATABASE_URL: scratch.url,
+    DYNAMODB_ENDPOINT: dynamo.endpoint,
     RFH_DATA_DIR: dataDir,
     RFH_RATE_LIMIT: 'off',
     RFH_ROOT_PASSWORD: ROOT_PASSWORD,
@@ -359,6 +362,7 @@ async function runHttpGroups(groups: Group[], hashMs: number, hashBound: number)
     }
   } finally {
     await server.stop();
+    dynamo.stop();
     await scratch.drop();
     await rm(dataDir, { recursive: true, force: true });
   }

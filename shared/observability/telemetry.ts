@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { SERVICE_NAME } from '../config.js';
 
 // One logger, tracer and metrics emitter per process (per Lambda container). Logs are JSON lines
@@ -11,8 +11,12 @@ import { SERVICE_NAME } from '../config.js';
 
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 
-export const tracer = new Tracer({ serviceName: SERVICE_NAME });
-
 export const inLambda = Boolean(process.env.AWS_LAMBDA_FUNCTION_NAME);
+
+// Loaded only inside Lambda: the X-Ray SDK installs async_hooks with destroy tracking on every
+// promise as soon as it is imported, which cost the local server about a tenth of its CPU.
+export const tracer: Tracer | undefined = inLambda
+  ? new (await import('@aws-lambda-powertools/tracer')).Tracer({ serviceName: SERVICE_NAME })
+  : undefined;
 
 export const metrics = new Metrics({ namespace: 'RuleStack', serviceName: SERVICE_NAME });

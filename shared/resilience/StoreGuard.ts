@@ -104,9 +104,9 @@ export class StoreGuard {
     const started = performance.now();
     let failed = false;
     // An X-Ray subsegment per store call (only inside Lambda, where tracing is on).
-    const parent = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
+    const parent = tracer?.isTracingEnabled() ? tracer.getSegment() : undefined;
     const segment = parent?.addNewSubsegment(`## ${this.store}`);
-    if (segment) tracer.setSegment(segment);
+    if (segment) tracer!.setSegment(segment);
     try {
       return await this.policy.execute(() => fn());
     } catch (err) {
@@ -125,7 +125,7 @@ export class StoreGuard {
       metricsRegistry.recordStoreCall(this.store, performance.now() - started, failed);
       if (segment && parent) {
         segment.close();
-        tracer.setSegment(parent);
+        tracer!.setSegment(parent);
       }
     }
   }
