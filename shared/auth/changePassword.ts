@@ -1,8 +1,8 @@
-import { ApiError, tooManyRequests, unauthorized } from '../errors.js';
+import { ApiError, unauthorized } from '../errors.js';
 import type { Dependencies } from '../runtime/Dependencies.js';
 import type { ChangePasswordRequest } from '../users/schemas.js';
 import type { Principal } from './Principal.js';
-import { throttleAccount } from './login.js';
+import { recordFailedAttempt, refuseIfLocked, throttleAccount } from './loginThrottling.js';
 
 /**
  * Changes the caller's password and ends every other session at once: the user's auth state in
@@ -11,13 +11,11 @@ import { throttleAccount } from './login.js';
  */
 export async function changePassword(deps: Dependencies, caller: Principal, input: ChangePasswordRequest) {
   const account = throttleAccount(caller.username);
-  const [user, throttle] = await Promise.all([deps.users.findById(caller.userId), deps.loginThrottle.current(account)]);
+  const user = await deps.users.findById(caller.userId);
   if (!user || !user.active) throw unauthorized('Invalid or expired token');
-  if (throttle.failures >= deps.config.loginThrottle.maxFailures) {
-    throw tooManyRequests('Too many failed password attempts for this account, try again later', throttle.retryAfterSeconds);
-  }
+  await refuseIfLocked(deps, account, user);
   if (!(await deps.passwords.verify(user.passwordHash, input.current_password))) {
-    await deps.loginThrottle.recordFailure(account);
+    await recordFailedAttempt(deps, account, user);
     throw new ApiError(400, 'Current password is incorrect');
   }
   const change = await deps.users.updatePassword(user.id, await deps.passwords.hash(input.new_password));

@@ -1,35 +1,28 @@
-import { ApiError, tooManyRequests } from '../errors.js';
+import { ApiError } from '../errors.js';
 import type { Dependencies } from '../runtime/Dependencies.js';
 import type { LoginRequest } from '../users/schemas.js';
+import { recordFailedAttempt, refuseIfLocked, throttleAccount } from './loginThrottling.js';
 import { startSession } from './startSession.js';
 
 export const INVALID_CREDENTIALS = 'Invalid credentials';
 
-/** The key failed attempts are counted under: one account, whatever the spelling. */
-export const throttleAccount = (username: string) => username.toLowerCase();
-
 /**
- * Login: one SQL read (alongside the throttle counter read), one password verification, one
- * conditional put of the session. Unknown user, inactive user and wrong password answer the
+ * Login: one SQL read, one password verification, one conditional put of the session (the budget
+ * of ARCHITECTURE.md; failures also count in DynamoDB). Unknown user, inactive user and wrong password answer the
  * same 401 after the same amount of hashing work. last_login goes through the side-effect queue,
  * so it can never delay or fail a login.
  */
 export async function login(deps: Dependencies, input: LoginRequest) {
   const issuedAt = Date.now();
   const account = throttleAccount(input.username);
-  const [user, throttle] = await Promise.all([
-    deps.users.findByUsername(input.username),
-    deps.loginThrottle.current(account),
-  ]);
-  if (throttle.failures >= deps.config.loginThrottle.maxFailures) {
-    throw tooManyRequests('Too many failed login attempts for this account, try again later', throttle.retryAfterSeconds);
-  }
+  const user = await deps.users.findByUsername(input.username);
+  await refuseIfLocked(deps, account, user);
 
   const ok = user && user.active
     ? await deps.passwords.verify(user.passwordHash, input.password)
     : await deps.passwords.verifyNothing(input.password);
   if (!ok || !user) {
-    await deps.loginThrottle.recordFailure(account);
+    await recordFailedAttempt(deps, account, user);
     throw new ApiError(401, INVALID_CREDENTIALS);
   }
 

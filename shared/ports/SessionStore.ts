@@ -61,5 +61,6 @@ export interface SessionStore {
 export interface LoginThrottle {
   /** Failures so far in the current window, and the seconds until it ends. */
   current(account: string): Promise<{ failures: number; retryAfterSeconds: number }>;
-  recordFailure(account: string): Promise<number>;
+  /** Counts one failure atomically; the failures so far and when the window ends (ms). */
+  recordFailure(account: string): Promise<{ failures: number; windowEndsAt: number }>;
 }

@@ -32,6 +32,8 @@ export interface UserRepo {
    * root (whose role never changes).
    */
   setRole(username: string, role: Role): Promise<AuthStateChange | 'not-found' | 'root'>;
+  /** Refuses logins of this user until `until` (never shortens an existing lock). */
+  lockLogin(id: number, until: Date): Promise<void>;
   /** Creates the single root user if there is none; true when it did. */
   ensureRoot(passwordHash: string): Promise<boolean>;
 }

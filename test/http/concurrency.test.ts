@@ -50,6 +50,11 @@ describe('contention', () => {
     expect(next.status).toBe(429);
     expect(Number(next.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(next.body.error).toMatch(/too many/i);
+    // An unknown name is throttled the same way: nothing tells it apart from a real account.
+    for (let i = 0; i < 10; i++) await api.call('POST', '/v1/auth/login', { json: { username: 'no-such-account', password: 'guess guess' } });
+    const unknown = await api.call('POST', '/v1/auth/login', { json: { username: 'no-such-account', password: 'guess guess' } });
+    expect(unknown.status).toBe(429);
+    expect(unknown.body).toEqual(next.body);
     // Other accounts are unaffected.
     await api.registerUser('bystander');
     expect((await api.call('POST', '/v1/auth/login', { json: { username: 'bystander', password } })).status).toBe(200);

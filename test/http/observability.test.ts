@@ -38,11 +38,14 @@ describe('round trips per request', () => {
     expect(line.storeCalls).toEqual({ postgres: 0, dynamodb: 1, blobs: 0 });
   });
 
-  it('login: one SQL read, the throttle counter read and one conditional put', async () => {
+  it('login: one SQL read and one conditional put (a failure adds one atomic counter update)', async () => {
     await api.registerUser('budget-user', password);
     const { status, line } = await costOf('POST', '/v1/auth/login', { json: { username: 'budget-user', password } });
     expect(status).toBe(200);
-    expect(line.storeCalls).toEqual({ postgres: 1, dynamodb: 2, blobs: 0 });
+    expect(line.storeCalls).toEqual({ postgres: 1, dynamodb: 1, blobs: 0 });
+    const failed = await costOf('POST', '/v1/auth/login', { json: { username: 'budget-user', password: 'wrong password' } });
+    expect(failed.status).toBe(401);
+    expect(failed.line.storeCalls).toEqual({ postgres: 1, dynamodb: 1, blobs: 0 });
   });
 
   it('package, version and search reads: one SQL query each, nothing else', async () => {

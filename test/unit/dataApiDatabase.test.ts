@@ -36,6 +36,7 @@ import {
 import { PgPackageRepo } from '../../shared/adapters/postgres/PgPackageRepo.js';
 import { PgRegistryRepo } from '../../shared/adapters/postgres/PgRegistryRepo.js';
 import { PgUserRepo } from '../../shared/adapters/postgres/PgUserRepo.js';
+import { migrations } from '../../shared/db/migrations/index.js';
 import type { Principal } from '../../shared/auth/Principal.js';
 import { migrate } from '../../shared/db/migrate.js';
 import { ApiError, StoreUnavailableError } from '../../shared/errors.js';
@@ -943,7 +944,7 @@ describe('the repositories on the Data API driver (fake Data API over PGlite)', 
     expect(normalise(viaDataApi)).toEqual(normalise(direct));
 
     // And the values are what they should be, with node-postgres' types.
-    expect(viaDataApi.migrated).toEqual(['001_users', '002_packages', '003_download_counts', '004_registries']);
+    expect(viaDataApi.migrated).toEqual(migrations.map((m) => m.id));
     expect(viaDataApi.nameTaken).toEqual({ status: 409, message: 'Username is already taken' });
     expect(viaDataApi.emailTaken).toEqual({ status: 409, message: 'Email address is already registered' });
     expect(viaDataApi.registryTaken).toEqual({ status: 409, message: 'Registry name "acme" is taken' });

@@ -65,7 +65,7 @@ describe('DynamoLoginThrottle requests', () => {
   it('counts with an atomic ADD, never a read-modify-write', async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { failures: 4 } });
     const t = new DynamoLoginThrottle(client, 'tbl', 900, () => 1_000_000);
-    expect(await t.recordFailure('bob')).toBe(4);
+    expect(await t.recordFailure('bob')).toEqual({ failures: 4, windowEndsAt: 1_800_000 });
     const input = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
     expect(input.UpdateExpression).toMatch(/^ADD failures :one/);
     expect(input.Key).toEqual({ pk: 'throttle#login#bob#900000' });

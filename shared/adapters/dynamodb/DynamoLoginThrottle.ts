@@ -29,7 +29,7 @@ export class DynamoLoginThrottle implements LoginThrottle {
     return { failures: Number(out.Item?.failures ?? 0), retryAfterSeconds: (end - this.now()) / 1000 };
   }
 
-  async recordFailure(account: string): Promise<number> {
+  async recordFailure(account: string): Promise<{ failures: number; windowEndsAt: number }> {
     const { start, end } = this.window();
     const out = await callDynamo(() =>
       this.client.send(
@@ -42,6 +42,6 @@ export class DynamoLoginThrottle implements LoginThrottle {
         }),
       ),
     );
-    return Number(out.Attributes?.failures ?? 0);
+    return { failures: Number(out.Attributes?.failures ?? 0), windowEndsAt: end };
   }
 }

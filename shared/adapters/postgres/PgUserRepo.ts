@@ -16,9 +16,10 @@ interface UserRow {
   created_at: Date | string;
   updated_at: Date | string;
   last_login: Date | string | null;
+  login_locked_until: Date | string | null;
 }
 
-const COLUMNS = 'id, username, email, role, password_hash, active, auth_version, created_at, updated_at, last_login';
+const COLUMNS = 'id, username, email, role, password_hash, active, auth_version, created_at, updated_at, last_login, login_locked_until';
 
 
 function toUser(row: UserRow): UserRecord {
@@ -33,6 +34,7 @@ function toUser(row: UserRow): UserRecord {
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),
     lastLogin: row.last_login === null ? null : toDate(row.last_login),
+    loginLockedUntil: row.login_locked_until === null ? null : toDate(row.login_locked_until),
   };
 }
 
@@ -121,6 +123,13 @@ export class PgUserRepo implements UserRepo {
     if (rows[0]) return toChange(rows[0]);
     const existing = await this.findByUsername(username);
     return existing?.role === 'root' ? 'root' : 'not-found';
+  }
+
+  async lockLogin(id: number, until: Date): Promise<void> {
+    await this.db.query(
+      'UPDATE registry.users SET login_locked_until = GREATEST(login_locked_until, $2) WHERE id = $1',
+      [id, until],
+    );
   }
 
   async ensureRoot(passwordHash: string): Promise<boolean> {

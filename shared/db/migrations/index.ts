@@ -2,6 +2,7 @@ import { sql as users } from './001_users.js';
 import { sql as packages } from './002_packages.js';
 import { sql as downloadCounts } from './003_download_counts.js';
 import { sql as registries } from './004_registries.js';
+import { sql as loginLock } from './005_login_lock.js';
 
 /**
  * Ordered schema migrations. Applied once each, in order, recorded in
@@ -13,4 +14,5 @@ export const migrations: ReadonlyArray<{ id: string; sql: string }> = [
   { id: '002_packages', sql: packages },
   { id: '003_download_counts', sql: downloadCounts },
   { id: '004_registries', sql: registries },
+  { id: '005_login_lock', sql: loginLock },
 ];
