@@ -72,6 +72,21 @@ function header(event: HttpEvent, name: string): string | undefined {
   return event.headers?.[name] ?? event.headers?.[name.toLowerCase()];
 }
 
+/**
+ * The client's address for per-client limits. Behind CloudFront, API Gateway sees CloudFront's
+ * address, so CloudFront's viewer-address header (`ip:port`, IPv6 in brackets or bare) is used
+ * when present. It can be forged by calling API Gateway directly; API Gateway's own per-route
+ * throttling still bounds that.
+ */
+export function clientAddress(event: HttpEvent): string {
+  const viewer = header(event, 'cloudfront-viewer-address');
+  if (viewer) {
+    const ip = viewer.trim().replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    if (ip.length > 0 && ip.length <= 45 && /^[0-9a-fA-F:.]+$/.test(ip)) return ip;
+  }
+  return event.requestContext.http.sourceIp;
+}
+
 /** Reads dependencies and enforces the route table: size limit, rate limit, authentication, role. */
 function routeGuard(route: RouteDefinition): MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContext> {
   return {
@@ -91,7 +106,7 @@ function routeGuard(route: RouteDefinition): MiddlewareObj<HttpEvent, HttpRespon
       }
 
       if (deps.config.rateLimitEnabled) {
-        const wait = rateLimiter.hit(`${route.method} ${route.path} ${event.requestContext.http.sourceIp}`, route.rateLimitPerMinute);
+        const wait = rateLimiter.hit(`${route.method} ${route.path} ${clientAddress(event)}`, route.rateLimitPerMinute);
         if (wait > 0) throw tooManyRequests('Too many requests, slow down', wait);
       }
 
