@@ -2,10 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 
-// Package archives and publish requests for the benchmark, built in memory: a copy of
-// test/support/archives.ts's packageArchive (the bench must not depend on the test tree).
+// Package archives and publish requests built in memory with tar-stream (small archives only),
+// for the benchmark, the fault drill and the tests (test/support/archives.ts re-exports them).
 
-async function tarOf(entries: Array<{ name: string; content: string }>): Promise<Buffer> {
+type EntryHeader = Parameters<ReturnType<typeof pack>['entry']>[0];
+export type Entry = EntryHeader & { content?: string | Uint8Array };
+
+export const file = (name: string, content: string | Uint8Array = '# Rules\n'): Entry => ({ name, content });
+
+/** An uncompressed tar of the entries, built in memory: for small archives only. */
+export async function tarOf(entries: Entry[]): Promise<Buffer> {
   const tar = pack();
   const chunks: Buffer[] = [];
   tar.on('data', (chunk) => chunks.push(chunk as Buffer));
@@ -13,13 +19,20 @@ async function tarOf(entries: Array<{ name: string; content: string }>): Promise
     tar.on('end', resolve);
     tar.on('error', reject);
   });
-  for (const { name, content } of entries) {
-    await new Promise<void>((resolve, reject) => tar.entry({ name }, Buffer.from(content), (err) => (err ? reject(err) : resolve())));
+  for (const { content, ...header } of entries) {
+    await new Promise<void>((resolve, reject) => {
+      const body = typeof content === 'string' ? Buffer.from(content) : content === undefined ? undefined : Buffer.from(content);
+      const callback = (error?: Error | null) => (error ? reject(error) : resolve());
+      if (body === undefined) tar.entry(header, callback);
+      else tar.entry(header, body, callback);
+    });
   }
   tar.finalize();
   await done;
   return Buffer.concat(chunks);
 }
+
+export const tgzOf = async (entries: Entry[]) => gzipSync(await tarOf(entries));
 
 /** The manifest `rfh publish` sends, matching the archive's rulestack.json. */
 export const manifestFor = (name: string, version: string, files: string[]) => ({
@@ -32,13 +45,11 @@ export const manifestFor = (name: string, version: string, files: string[]) => (
 });
 
 /** A valid package archive as `rfh pack` makes it: rulestack.json at the root plus rule files. */
-export async function packageArchive(name: string, version: string, files: Record<string, string> = { 'rules.md': '# Rules\n' }): Promise<Buffer> {
-  return gzipSync(
-    await tarOf([
-      { name: 'rulestack.json', content: JSON.stringify({ name, version, description: `${name} rules`, files: Object.keys(files) }) },
-      ...Object.entries(files).map(([n, content]) => ({ name: n, content })),
-    ]),
-  );
+export function packageArchive(name: string, version: string, files: Record<string, string> = { 'rules.md': '# Rules\n' }): Promise<Buffer> {
+  return tgzOf([
+    file('rulestack.json', JSON.stringify({ name, version, description: `${name} rules`, files: Object.keys(files) })),
+    ...Object.entries(files).map(([n, c]) => file(n, c)),
+  ]);
 }
 
 /** Rule text of about `bytes` bytes (compresses like prose, not like zeros). */
