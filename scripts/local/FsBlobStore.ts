@@ -3,9 +3,8 @@ import { constants } from 'node:fs';
 import { access, link, mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreUnavailableError } from '../../shared/errors.js';
-import type { BlobDownload, BlobStore } from '../../shared/ports/BlobStore.js';
+import { assertSha256, type BlobDownload, type BlobStore } from '../../shared/ports/BlobStore.js';
 
-const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 // The disk, not the request, is the problem: the same "retry later" as an unreachable S3.
 const UNAVAILABLE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'EROFS']);
@@ -39,7 +38,7 @@ export class FsBlobStore implements BlobStore {
   constructor(private readonly root: string) {}
 
   private path(sha256: string): { dir: string; file: string } {
-    if (!SHA256_HEX.test(sha256)) throw new Error('Invalid blob hash: expected 64 lowercase hex characters');
+    assertSha256(sha256);
     const dir = join(this.root, sha256.slice(0, 2));
     return { dir, file: join(dir, `${sha256}.tgz`) };
   }

@@ -1,4 +1,5 @@
 import { badRequest, notFound } from '../errors.js';
+import { SHA256_HEX } from '../ports/BlobStore.js';
 import type { SearchQuery } from '../ports/PackageRepo.js';
 import type { Dependencies } from '../runtime/Dependencies.js';
 import type { Viewer } from '../registries/Viewer.js';
@@ -13,7 +14,6 @@ export const PRIVATE = 'private, no-store';
 
 export const cacheFor = (visibility: Visibility, publicPolicy: string) => (visibility === 'public' ? publicPolicy : PRIVATE);
 
-export const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 
 function packageBody(p: PackageRecord) {
   return {
@@ -64,7 +64,7 @@ export async function searchPackages(deps: Dependencies, query: SearchQuery, vie
 /** An archive by hash: only archives of published versions are served. */
 export async function downloadArchive(deps: Dependencies, rawHash: string, viewer: Viewer) {
   const sha256 = rawHash.toLowerCase();
-  if (!SHA256_PATTERN.test(sha256)) throw badRequest('A blob is addressed by the 64 hex digits of its SHA-256');
+  if (!SHA256_HEX.test(sha256)) throw badRequest('A blob is addressed by the 64 hex digits of its SHA-256');
   const archive = await deps.packages.findArchive(sha256, viewer);
   if (!archive) throw notFound(`No archive with SHA-256 ${sha256}`);
   const blob = await deps.blobs.download(sha256);

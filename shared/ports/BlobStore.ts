@@ -1,3 +1,11 @@
+/** How every archive is addressed: the lower-case hex SHA-256 of its bytes. */
+export const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** Defence in depth for blob stores: callers validate hashes first, but a key is never built from anything else. */
+export function assertSha256(sha256: string): void {
+  if (!SHA256_HEX.test(sha256)) throw new Error('Invalid blob hash: expected 64 lowercase hex characters');
+}
+
 /** Where archives live, content-addressed by the SHA-256 of their bytes. */
 export type BlobDownload =
   | { kind: 'bytes'; bytes: Uint8Array }

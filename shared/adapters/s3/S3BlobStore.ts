@@ -7,14 +7,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { StoreUnavailableError } from '../../errors.js';
-import type { BlobDownload, BlobStore } from '../../ports/BlobStore.js';
-
-const SHA256_HEX = /^[0-9a-f]{64}$/;
-
-/** Defence in depth: callers validate hashes first, but a key is never built from anything else. */
-export function assertSha256(sha256: string): void {
-  if (!SHA256_HEX.test(sha256)) throw new Error('Invalid blob hash: expected 64 lowercase hex characters');
-}
+import { assertSha256, type BlobDownload, type BlobStore } from '../../ports/BlobStore.js';
 
 interface AwsLikeError {
   name?: unknown;

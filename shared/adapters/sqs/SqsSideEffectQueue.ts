@@ -1,5 +1,6 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { logger } from '../../observability/telemetry.js';
+import { SHA256_HEX } from '../../ports/BlobStore.js';
 import type { SideEffect, SideEffectQueue } from '../../ports/SideEffectQueue.js';
 
 /**
@@ -44,7 +45,7 @@ export function parseSideEffects(body: string): SideEffect[] {
     if (x.kind === 'last-login' && Number.isSafeInteger(x.userId) && Number.isFinite(x.at)) {
       return { kind: 'last-login', userId: x.userId as number, at: x.at as number };
     }
-    if (x.kind === 'download' && typeof x.sha256 === 'string' && /^[0-9a-f]{64}$/.test(x.sha256)) {
+    if (x.kind === 'download' && typeof x.sha256 === 'string' && SHA256_HEX.test(x.sha256)) {
       return { kind: 'download', sha256: x.sha256 };
     }
     if (x.kind === 'token-used' && typeof x.tokenId === 'string' && /^[0-9a-f-]{36}$/.test(x.tokenId) && Number.isFinite(x.at)) {
