@@ -92,7 +92,7 @@ function routeGuard(route: RouteDefinition): MiddlewareObj<HttpEvent, HttpRespon
   return {
     before: async (request) => {
       const deps = request.context.dependencies ?? (await dependencies());
-      request.context.rfh = { route, deps, principal: null, body: undefined, query: undefined };
+      request.context.rfh = { route, deps, principal: null, body: undefined, query: undefined, rawBody: Buffer.alloc(0) };
       const event = request.event;
 
       const declared = Number(header(event, 'content-length') ?? NaN);
@@ -145,6 +145,7 @@ function parseInput(body?: z.ZodType, query?: z.ZodType): MiddlewareObj<HttpEven
     before: (request) => {
       const { event } = request;
       const raw = decodeBody(event);
+      request.context.rfh.rawBody = raw;
       if (body) {
         const type = header(event, 'content-type');
         if (type && !/^application\/(.+\+)?json\b/i.test(type)) {
@@ -221,7 +222,7 @@ export function defineHandler<K extends RouteKey>(spec: HandlerSpec<K>) {
       const state = context.rfh;
       const result = await spec.handle({
         body: state.body as never,
-        rawBody: decodeBody(event),
+        rawBody: state.rawBody,
         query: state.query as never,
         principal: state.principal,
         deps: state.deps,

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { packageName, packageVersion } from '../packages/manifest.js';
 import { createRegistryRequest, createTokenRequest, memberRequest, updateRegistryRequest } from '../registries/Registry.js';
-import { assignableRole, changePasswordRequest, loginRequest, registerRequest, username } from '../users/schemas.js';
+import { assignableRole, changePasswordRequest, loginRequest, registerRequest } from '../users/schemas.js';
 
 export const searchQuery = z.object({
   q: z.string().max(256, 'must be at most 256 characters').optional().default(''),
@@ -42,8 +41,6 @@ export const routeSchemas = {
   'GET /v1/registries/{registry}/audit': { query: pageQuery },
 } as const satisfies Record<string, { body?: z.ZodType; query?: z.ZodType }>;
 
-/** Documentation-only shapes (validated elsewhere): path parameters and the publish form. */
-export const documentedParameters = { packageName, packageVersion, username };
 
 type Schemas = typeof routeSchemas;
 export type BodyOf<K extends string> = K extends keyof Schemas ? (Schemas[K] extends { body: infer B extends z.ZodType } ? z.output<B> : undefined) : undefined;

@@ -13,6 +13,8 @@ export interface RequestState {
   principal: Principal | null;
   body: unknown;
   query: unknown;
+  /** The request body as bytes, decoded from API Gateway's (maybe base64) string once. */
+  rawBody: Buffer;
 }
 
 export type ApiContext = Context & {
