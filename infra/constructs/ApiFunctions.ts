@@ -52,6 +52,23 @@ export function logWriteStatement(logGroup: logs.ILogGroup): iam.PolicyStatement
   });
 }
 
+/**
+ * A function's own log group (retained in prod) and its execution role, which may write only to
+ * that group. Construct ids are `<prefix>Logs` and `<prefix>Role`.
+ */
+export function functionLogsAndRole(scope: Construct, prefix: string, config: EnvironmentConfig, description: string) {
+  const logGroup = new logs.LogGroup(scope, `${prefix}Logs`, {
+    retention: config.logRetention,
+    removalPolicy: config.name === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+  });
+  const role = new iam.Role(scope, `${prefix}Role`, {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description,
+  });
+  role.addToPrincipalPolicy(logWriteStatement(logGroup));
+  return { logGroup, role };
+}
+
 /** What Lambda needs to attach a function to the VPC (network interfaces cannot be named in advance). */
 export function vpcAccessStatement(): iam.PolicyStatement {
   return new iam.PolicyStatement({
@@ -116,15 +133,7 @@ export class ApiFunctions extends Construct {
     for (const route of props.routes) {
       const fid = functionId(route);
       const needs = dataNeeds(route);
-      const logGroup = new logs.LogGroup(this, `${fid}Logs`, {
-        retention: config.logRetention,
-        removalPolicy: config.name === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-      });
-      const role = new iam.Role(this, `${fid}Role`, {
-        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-        description: `Runs ${routeKey(route)} (functions/${route.handler}.ts)`,
-      });
-      role.addToPrincipalPolicy(logWriteStatement(logGroup));
+      const { logGroup, role } = functionLogsAndRole(this, fid, config, `Runs ${routeKey(route)} (functions/${route.handler}.ts)`);
       if (inVpc) role.addToPrincipalPolicy(vpcAccessStatement());
 
       // Sessions table and its user index: named actions only.

@@ -1,15 +1,14 @@
 import { join } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as triggers from 'aws-cdk-lib/triggers';
 import { Construct, type IConstruct } from 'constructs';
 import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, PROJECT_ROOT, bundlingOptions } from '../bundling.js';
 import type { EnvironmentConfig } from '../config.js';
-import { logWriteStatement, vpcAccessStatement } from './ApiFunctions.js';
+import { functionLogsAndRole, vpcAccessStatement } from './ApiFunctions.js';
 import { DATABASE_NAME, POSTGRES_PORT, type Database } from './Database.js';
 import type { Network } from './Network.js';
 
@@ -37,15 +36,7 @@ export class Migrations extends Construct {
   ) {
     super(scope, id);
     const { config, network, database } = props;
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: config.logRetention,
-      removalPolicy: config.name === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-    });
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Applies database migrations on deployment',
-    });
-    role.addToPrincipalPolicy(logWriteStatement(logGroup));
+    const { logGroup, role } = functionLogsAndRole(this, '', config, 'Applies database migrations on deployment');
     role.addToPrincipalPolicy(vpcAccessStatement());
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({

@@ -1,18 +1,17 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, PROJECT_ROOT, bundlingOptions } from '../bundling.js';
 import type { EnvironmentConfig } from '../config.js';
 import { APP_USER, type Database } from './Database.js';
-import { logWriteStatement, vpcAccessStatement, type ApiFunctions } from './ApiFunctions.js';
+import { functionLogsAndRole, vpcAccessStatement, type ApiFunctions } from './ApiFunctions.js';
 import type { Network } from './Network.js';
 
 /** The SQS consumer's entry (not an HTTP route). */
@@ -56,15 +55,7 @@ export class SideEffects extends Construct {
       deadLetterQueue: { queue: this.deadLetters, maxReceiveCount: 5 },
     });
 
-    const logGroup = new logs.LogGroup(this, 'ConsumerLogs', {
-      retention: config.logRetention,
-      removalPolicy: config.name === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-    });
-    const role = new iam.Role(this, 'ConsumerRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Applies queued side effects to PostgreSQL',
-    });
-    role.addToPrincipalPolicy(logWriteStatement(logGroup));
+    const { logGroup, role } = functionLogsAndRole(this, 'Consumer', config, 'Applies queued side effects to PostgreSQL');
     if (inVpc) role.addToPrincipalPolicy(vpcAccessStatement());
     // The shared runtime reads the JWT key when it starts, whatever the function.
     role.addToPrincipalPolicy(
