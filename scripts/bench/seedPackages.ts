@@ -21,19 +21,13 @@ export async function seedPackages(databaseUrl: string, count: number): Promise<
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const topics = `ARRAY[${TOPICS.map((t) => `'${t}'`).join(',')}]`;
-    // Since migration 004 a package belongs to a registry: unscoped names to `default`.
-    const { rowCount: hasRegistries } = await client.query(
-      `SELECT 1 FROM information_schema.columns WHERE table_schema = 'registry' AND table_name = 'packages' AND column_name = 'registry_id'`,
-    );
-    const registry = hasRegistries
-      ? { column: ', registry_id', value: `, (SELECT id FROM registry.registries WHERE name = 'default')` }
-      : { column: '', value: '' };
     await client.query('BEGIN');
     const ids = Array.from({ length: count }, (_, i) => i);
     await client.query(
-      `INSERT INTO registry.packages (name, description, tags, targets, created_by, latest_version${registry.column})
-       SELECT n.name, n.description, n.tags, n.targets, (SELECT id FROM registry.users WHERE role = 'root'), '1.2.0'${registry.value}
+      // Unscoped names: all in the built-in public registry `default`.
+      `INSERT INTO registry.packages (name, description, tags, targets, created_by, latest_version, registry_id)
+       SELECT n.name, n.description, n.tags, n.targets, (SELECT id FROM registry.users WHERE role = 'root'), '1.2.0',
+              (SELECT id FROM registry.registries WHERE name = 'default')
          FROM json_to_recordset($1::json) AS n(name text, description text, tags text[], targets text[])`,
       [
         JSON.stringify(
