@@ -32,7 +32,10 @@ export interface BenchResult {
   };
   /** Median argon2id verify time, and the login rate the machine's cores allow at that cost. */
   hashMs: number;
+  /** Verifies per second with one in flight per core (the physical limit; see hashBound.ts). */
   hashBoundPerSecond: number;
+  /** cores × 1000 / hashMs (absent in results from before it was measured both ways). */
+  hashBoundIdealPerSecond?: number;
   scenarios: Scenario[];
   searchPlan?: string;
   lambda?: LambdaReport;
@@ -166,15 +169,17 @@ function scenarioCard(s: Scenario, r: BenchResult, maxThroughput: number): strin
       },
     ],
   });
-  // Login cards are read against the hash-bound limit; the others share one scale.
+  // Login cards are read against the hash-bound limit measured just before them; the others
+  // share one scale.
   const isLogin = s.name.startsWith('login');
+  const bound = loginBound(s, r);
   const throughput = barChart({
     width: 170,
     height: 200,
     unit: 'req/s',
-    max: isLogin ? r.hashBoundPerSecond : maxThroughput,
+    max: isLogin ? bound : maxThroughput,
     groups: [{ label: 'throughput', bars: [{ value: res.throughput, color: COLORS.tput }] }],
-    ...(isLogin ? { reference: { value: r.hashBoundPerSecond, label: `hash bound ${fmt(r.hashBoundPerSecond)}` } } : {}),
+    ...(isLogin ? { reference: { value: bound, label: `hash bound ${fmt(bound)}` } } : {}),
   });
   const bad = res.non2xx > 0 || res.errors > 0 || res.timeouts > 0;
   const codes = Object.entries(res.statusCodes)
@@ -267,18 +272,36 @@ ${rows.filter((f) => f.errorSamples?.length).map((f) => `<div class="notes">${es
 ${l.failures?.length ? `<div class="notes bad">failed: ${l.failures.map((f) => `${esc(f.handler)}: ${esc(f.error)}`).join('<br>')}</div>` : ''}`;
 }
 
+/** The limit a login scenario is read against: its own measurement if it made one. */
+function loginBound(s: Scenario, r: BenchResult): number {
+  const own = s.notes?.hashBoundPerSecond;
+  return typeof own === 'number' ? own : r.hashBoundPerSecond;
+}
+
 /** Checks of issue 6's acceptance, from the figures (informative: the page never fails). */
 function targets(r: BenchResult): Array<{ what: string; value: string; ok: boolean }> {
   const out: Array<{ what: string; value: string; ok: boolean }> = [];
   const by = (n: string) => r.scenarios.find((s) => s.name === n);
   const login = by('login-same-user');
   if (login) {
-    const share = login.result.throughput / r.hashBoundPerSecond;
-    out.push({ what: 'login throughput at concurrency 50 ≥ 70% of the hash-bound limit', value: `${Math.round(share * 100)}% (${fmt(login.result.throughput)} of ${fmt(r.hashBoundPerSecond)}/s)`, ok: share >= 0.7 });
+    const bound = loginBound(login, r);
+    const share = login.result.throughput / bound;
+    out.push({ what: 'login throughput at concurrency 50 ≥ 70% of the hash-bound limit', value: `${Math.round(share * 100)}% (${fmt(login.result.throughput)} of ${fmt(bound)}/s)`, ok: share >= 0.7 });
   }
-  for (const n of ['profile-read']) {
-    const s = by(n);
-    if (s) out.push({ what: `authenticated reads (${n}) at concurrency 50: p95 < 20 ms`, value: `p95 ${fmt(s.result.latencyMs.p95)} ms`, ok: s.result.latencyMs.p95 < 20 });
+  const saturated = by('profile-read');
+  if (saturated) {
+    out.push({
+      what: 'authenticated reads, 50 connections sending back to back (saturation): p95 < 20 ms',
+      value: `p95 ${fmt(saturated.result.latencyMs.p95)} ms at ${fmt(saturated.result.throughput)} req/s`,
+      ok: saturated.result.latencyMs.p95 < 20,
+    });
+  }
+  for (const s of r.scenarios.filter((x) => x.name.startsWith('profile-read-paced-'))) {
+    out.push({
+      what: `authenticated reads, 50 clients at ${fmt(Number(s.notes?.shareOfCapacity) * 100)}% of capacity (${fmt(Number(s.notes?.offeredRate))} req/s): p95 < 20 ms`,
+      value: `p95 ${fmt(s.result.latencyMs.p95)} ms`,
+      ok: s.result.latencyMs.p95 < 20,
+    });
   }
   const failing = r.scenarios.filter((s) => s.result.non2xx > 0 || s.result.errors > 0);
   out.push({
@@ -305,7 +328,12 @@ export function renderReport(r: BenchResult): string {
     ['PostgreSQL', m.postgres ?? 'n/a'],
     ['load average (1/5/15 min) at start → end', `${m.loadAverageAtStart.map((x) => x.toFixed(2)).join(' / ')}${m.loadAverageAtEnd ? ` → ${m.loadAverageAtEnd.map((x) => x.toFixed(2)).join(' / ')}` : ''}`],
     ['argon2id verify', `${fmt(r.hashMs)} ms (median of 20)`],
-    ['hash-bound login limit', `${fmt(r.hashBoundPerSecond)} logins/s (cores × 1000 / hash ms)`],
+    [
+      'hash-bound login limit',
+      r.hashBoundIdealPerSecond === undefined
+        ? `${fmt(r.hashBoundPerSecond)} logins/s (cores × 1000 / hash ms)`
+        : `${fmt(r.hashBoundPerSecond)} logins/s measured with one verify per core at once (ideal cores × 1000 / hash ms: ${fmt(r.hashBoundIdealPerSecond)}); each login scenario measures it again just before it runs`,
+    ],
     ['git', m.git ? `${m.git.commit.slice(0, 12)}${m.git.dirty ? ' + uncommitted changes' : ''}` : 'n/a'],
   ];
   const table = r.scenarios

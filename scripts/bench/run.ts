@@ -4,11 +4,12 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { Argon2PasswordHasher } from '../../shared/auth/PasswordHasher.js';
 import { createScratchDatabase } from '../local/scratchDatabase.js';
 import { publishRequest, ruleText } from './archives.js';
+import { measureHashBound, type HashBound } from './hashBound.js';
 import { runLambdaView, type LambdaReport } from './lambda.js';
 import { runLoad, type LoadRequest } from './load.js';
+import { runPacedLoad } from './pacedLoad.js';
 import { renderReport, type BenchResult, type Scenario } from './report.js';
 import { explainSearch, SEARCH_QUERIES, seededName, seedPackages } from './seedPackages.js';
 import { startDynamoProcess } from './dynamoProcess.js';
@@ -35,6 +36,9 @@ const PUBLISHES = 500;
 const MIXED_REQUESTS = 20_000;
 const MIXED_CONNECTIONS = 500;
 const LAMBDA = { processes: 3, invocations: 200 };
+// Latency at a given load: shares of the measured profile-read capacity, each for a few seconds.
+const PACED_SHARES = [0.25, 0.5, 0.75];
+const PACED_SECONDS = 8;
 
 /** A scenario that could not run (setup failed, server error...): reported, and the run goes on. */
 const failures: Array<{ scenario: string; error: string }> = [];
@@ -59,18 +63,16 @@ function parseGroups(args: string[]): Group[] {
   return wanted.length ? GROUPS.filter((g) => wanted.includes(g)) : [...GROUPS];
 }
 
-async function hashCostMs(): Promise<number> {
-  const hasher = new Argon2PasswordHasher();
-  const stored = await hasher.hash(PASSWORD);
-  for (let i = 0; i < 3; i++) await hasher.verify(stored, PASSWORD); // warm-up
-  const times: number[] = [];
-  for (let i = 0; i < 20; i++) {
-    const t = performance.now();
-    await hasher.verify(stored, PASSWORD);
-    times.push(performance.now() - t);
-  }
-  times.sort((a, b) => a - b);
-  return Math.round(times[Math.floor(times.length / 2)]! * 100) / 100;
+/** A login scenario's throughput against the hash-bound limit measured just before it. */
+function loginShares(throughput: number, bound: HashBound) {
+  const share = (limit: number) => Math.round((throughput / limit) * 100) / 100;
+  return {
+    hashMs: bound.verifyMs,
+    hashBoundPerSecond: bound.measuredPerSecond,
+    hashBoundIdealPerSecond: bound.idealPerSecond,
+    shareOfHashBound: share(bound.measuredPerSecond),
+    shareOfIdealHashBound: share(bound.idealPerSecond),
+  };
 }
 
 async function json(url: string, path: string, body: unknown, token?: string): Promise<any> {
@@ -106,7 +108,7 @@ function gitState(): { commit: string; dirty: boolean } | undefined {
 }
 
 /** The HTTP groups, against one server process on one scratch database. */
-async function runHttpGroups(groups: Group[], hashMs: number, hashBound: number): Promise<{ scenarios: Scenario[]; searchPlan?: string }> {
+async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenarios: Scenario[]; searchPlan?: string }> {
   const scratch = (await createScratchDatabase(pgBase))!;
   const dataDir = await mkdtemp(join(tmpdir(), 'rfh-bench-'));
   const dynamo = await startDynamoProcess();
@@ -166,7 +168,9 @@ async function runHttpGroups(groups: Group[], hashMs: number, hashBound: number)
 
     if (groups.includes('auth')) {
       await attempt('login-same-user', async () => {
-        // The seed analysis's test: `ab -n 1000 -c 50` of one user's login.
+        // The seed analysis's test: `ab -n 1000 -c 50` of one user's login. The hash-bound limit
+        // is measured again just before, on the now idle machine: its speed drifts over minutes.
+        const bound = await measureHashBound(cores, PASSWORD);
         const seen = new Set<string>();
         let failedToCreateSession = 0;
         const sameUser = await runLoad({
@@ -190,11 +194,12 @@ async function runHttpGroups(groups: Group[], hashMs: number, hashBound: number)
           group: 'auth',
           description: '1,000 logins of one user at concurrency 50 (the seed analysis ab test)',
           result: sameUser,
-          notes: { distinctTokens: seen.size, failedToCreateSession, hashBoundPerSecond: hashBound, hashMs, shareOfHashBound: Math.round((sameUser.throughput / hashBound) * 100) / 100 },
+          notes: { distinctTokens: seen.size, failedToCreateSession, ...loginShares(sameUser.throughput, bound) },
         });
       });
 
       await attempt('login-distinct-users', async () => {
+        const bound = await measureHashBound(cores, PASSWORD);
         const distinct = await runLoad({
           url: server.url,
           serverPid: server.pid,
@@ -212,7 +217,7 @@ async function runHttpGroups(groups: Group[], hashMs: number, hashBound: number)
           group: 'auth',
           description: '1,000 logins spread over 50 users at concurrency 50',
           result: distinct,
-          notes: { shareOfHashBound: Math.round((distinct.throughput / hashBound) * 100) / 100 },
+          notes: loginShares(distinct.throughput, bound),
         });
       });
 
@@ -225,6 +230,29 @@ async function runHttpGroups(groups: Group[], hashMs: number, hashBound: number)
           pick: (i) => ({ method: 'GET', path: '/v1/auth/profile', headers: { authorization: `Bearer ${tokens[i % tokens.length]}` } }),
         });
         add({ name: 'profile-read', group: 'auth', description: '10,000 authenticated profile reads over 50 users at concurrency 50', result: profile });
+
+        // The same reads by 50 clients at a fixed total rate, a share of the capacity just measured:
+        // the latency of a request when the server is busy but not overloaded.
+        for (const share of PACED_SHARES) {
+          await attempt(`profile-read-paced-${share * 100}`, async () => {
+            const rate = Math.max(1, Math.round(profile.throughput * share));
+            const paced = await runPacedLoad({
+              url: server.url,
+              serverPid: server.pid,
+              connections: 50,
+              rate,
+              seconds: PACED_SECONDS,
+              pick: (i) => ({ method: 'GET', path: '/v1/auth/profile', headers: { authorization: `Bearer ${tokens[i % tokens.length]}` } }),
+            });
+            add({
+              name: `profile-read-paced-${share * 100}`,
+              group: 'auth',
+              description: `profile reads by 50 clients at a fixed ${rate} req/s in all (${share * 100}% of the capacity measured by profile-read)`,
+              result: paced,
+              notes: { offeredRate: rate, shareOfCapacity: share },
+            });
+          });
+        }
       });
 
       await attempt('health', async () => {
@@ -374,15 +402,16 @@ async function main() {
   const groups = parseGroups(process.argv.slice(2));
   const cores = cpus().length;
   const loadAverageAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
-  const hashMs = await hashCostMs();
-  const hashBound = Math.round((cores * 1000) / hashMs);
+  const hash = await measureHashBound(cores, PASSWORD);
   console.log(`groups: ${groups.join(', ')}; load average ${loadAverageAtStart.join(' ')}`);
   if (loadAverageAtStart[0]! > cores) {
     console.log(`note: the machine has been busy (load average ${loadAverageAtStart[0]} on ${cores} cores): figures may be noisy; see the "other" CPU column`);
   }
-  console.log(`argon2id verify: ${hashMs} ms median on this machine; ${cores} cores -> hash-bound limit ~${hashBound} logins/s`);
+  console.log(
+    `argon2id verify: ${hash.verifyMs} ms median on this machine; hash-bound limit ${hash.measuredPerSecond} logins/s with ${cores} verifies at once (ideal ${cores} x 1000 / ${hash.verifyMs} ms = ${hash.idealPerSecond})`,
+  );
 
-  const http = groups.some((g) => g !== 'lambda') ? await runHttpGroups(groups, hashMs, hashBound) : { scenarios: [] };
+  const http = groups.some((g) => g !== 'lambda') ? await runHttpGroups(groups, cores) : { scenarios: [] };
   let lambda: LambdaReport | undefined;
   if (groups.includes('lambda')) {
     await attempt('lambda', async () => {
@@ -407,8 +436,9 @@ async function main() {
       postgres: await postgresVersion(),
       git: gitState(),
     },
-    hashMs,
-    hashBoundPerSecond: hashBound,
+    hashMs: hash.verifyMs,
+    hashBoundPerSecond: hash.measuredPerSecond,
+    hashBoundIdealPerSecond: hash.idealPerSecond,
     scenarios: http.scenarios,
     ...(http.searchPlan ? { searchPlan: http.searchPlan } : {}),
     ...(lambda ? { lambda } : {}),
