@@ -1,5 +1,4 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoLoginThrottle } from '../adapters/dynamodb/DynamoLoginThrottle.js';
 import { DynamoSessionStore } from '../adapters/dynamodb/DynamoSessionStore.js';
 import { PgDatabase } from '../adapters/postgres/PgDatabase.js';
@@ -52,9 +51,6 @@ export function createDynamoClient(env: NodeJS.ProcessEnv, endpoint = env.DYNAMO
   });
 }
 
-export const documentClient = (client: DynamoDBClient) =>
-  DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-
 /**
  * Assembles the use cases' dependencies from the raw stores the caller built, putting each store
  * behind its guard (bulkhead, circuit breaker, retries): every store call of every use case is
@@ -73,7 +69,7 @@ export function assembleDependencies(opts: {
   const config = configFromEnv(opts.env);
   const guards = createStoreGuards();
   const db = new GuardedDatabase(opts.db, guards.postgres);
-  const dynamo = documentClient(guardSdkClient(opts.dynamoClient, guards.dynamodb));
+  const dynamo = guardSdkClient(opts.dynamoClient, guards.dynamodb);
   return {
     config,
     guards,

@@ -198,12 +198,13 @@ describe.skipIf(!PG)('store outages (needs DATABASE_URL)', () => {
         expect(createHash('sha256').update(Buffer.from(await res.arrayBuffer())).digest('hex')).toBe(row.sha256);
       }
       const users = new Set((await db.query<{ id: number }>('SELECT id FROM registry.users')).rows.map((r) => r.id));
-      const { ScanCommand } = await import('@aws-sdk/lib-dynamodb');
-      const { createDynamoClient, documentClient } = await import('../../shared/runtime/awsDependencies.js');
+      const { ScanCommand } = await import('@aws-sdk/client-dynamodb');
+      const { unmarshall } = await import('@aws-sdk/util-dynamodb');
+      const { createDynamoClient } = await import('../../shared/runtime/awsDependencies.js');
       const raw = createDynamoClient({}, dynamo.endpoint);
-      const items = await documentClient(raw).send(new ScanCommand({ TableName: 'rfh-sessions' }));
+      const items = await raw.send(new ScanCommand({ TableName: 'rfh-sessions' }));
       raw.destroy();
-      const sessions = (items.Items ?? []).filter((i) => String(i.pk).startsWith('session#'));
+      const sessions = (items.Items ?? []).map((i) => unmarshall(i)).filter((i) => String(i.pk).startsWith('session#'));
       expect(sessions.length).toBeGreaterThan(0);
       for (const s of sessions) expect(users.has(Number(s.user_id))).toBe(true);
     } finally {

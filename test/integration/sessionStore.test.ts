@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoLoginThrottle } from '../../shared/adapters/dynamodb/DynamoLoginThrottle.js';
 import { DynamoSessionStore } from '../../shared/adapters/dynamodb/DynamoSessionStore.js';
 import { SessionCollisionError, type Session } from '../../shared/ports/SessionStore.js';
-import { createDynamoClient, documentClient } from '../../shared/runtime/awsDependencies.js';
+import { guardSdkClient } from '../../shared/resilience/guardSdkClient.js';
+import type { StoreGuard } from '../../shared/resilience/StoreGuard.js';
+import { createDynamoClient } from '../../shared/runtime/awsDependencies.js';
 import { EmbeddedDynamo } from '../../scripts/local/EmbeddedDynamo.js';
 import { ensureSessionsTable } from '../../scripts/local/sessionsTableBootstrap.js';
 
@@ -17,7 +19,7 @@ beforeAll(async () => {
   raw = createDynamoClient({}, dynamo.endpoint);
   await ensureSessionsTable(raw, table);
   await ensureSessionsTable(raw, table); // idempotent
-  store = new DynamoSessionStore(documentClient(raw), table);
+  store = new DynamoSessionStore(raw, table);
 });
 afterAll(async () => {
   raw?.destroy();
@@ -80,10 +82,31 @@ describe('DynamoSessionStore on dynalite', () => {
   });
 });
 
+describe('a guarded client', () => {
+  it('resolves its middleware once per command class, yet sends each call its own input through the guard', async () => {
+    const client = createDynamoClient({}, dynamo.endpoint);
+    await ensureSessionsTable(client, table); // sends DescribeTable before the guard exists
+    let guarded = 0;
+    const guard = { store: 'dynamodb', run: <T>(fn: () => Promise<T>) => (guarded++, fn()) } as unknown as StoreGuard;
+    const s = new DynamoSessionStore(guardSdkClient(client, guard), table);
+    expect((client.config as { cacheMiddleware?: boolean }).cacheMiddleware).toBe(true);
+    const a = { tokenHash: 'guarded-a', userId: 71, username: 'ann', role: 'user' as const, issuedAt: 1, expiresAt: Date.now() + 60_000 };
+    const b = { ...a, tokenHash: 'guarded-b', userId: 72, username: 'bob' };
+    await s.create(a);
+    await s.create(b);
+    expect((await s.lookup('guarded-a', 71)).session).toMatchObject({ userId: 71, username: 'ann' });
+    expect((await s.lookup('guarded-b', 72)).session).toMatchObject({ userId: 72, username: 'bob' });
+    expect((await s.lookup('guarded-a', 71)).session).toMatchObject({ userId: 71, username: 'ann' });
+    await s.ping(); // DescribeTable again: its handler must not be one cached before the guard
+    expect(guarded).toBe(6);
+    client.destroy();
+  });
+});
+
 describe('DynamoLoginThrottle on dynalite', () => {
   it('counts concurrent failures atomically, per window', async () => {
     let now = 1_800_000_000_000;
-    const throttle = new DynamoLoginThrottle(documentClient(raw), table, 900, () => now);
+    const throttle = new DynamoLoginThrottle(raw, table, 900, () => now);
     await Promise.all(Array.from({ length: 25 }, () => throttle.recordFailure('eve')));
     expect((await throttle.current('eve')).failures).toBe(25);
     expect((await throttle.current('someone-else')).failures).toBe(0);
@@ -95,7 +118,7 @@ describe('DynamoLoginThrottle on dynalite', () => {
 describe('store unavailability', () => {
   it('maps an unreachable DynamoDB to StoreUnavailableError', async () => {
     const dead = createDynamoClient({}, 'http://127.0.0.1:1');
-    const s = new DynamoSessionStore(documentClient(dead), table);
+    const s = new DynamoSessionStore(dead, table);
     await expect(s.lookup('x', 1)).rejects.toMatchObject({ name: 'StoreUnavailableError', store: 'dynamodb' });
     await expect(s.ping()).rejects.toMatchObject({ name: 'StoreUnavailableError' });
     dead.destroy();

@@ -1,22 +1,23 @@
-import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ApiTokenGrant, ApiTokenStore } from '../../ports/ApiTokenStore.js';
 import type { Role } from '../../routes.js';
 import { callDynamo } from './dynamoErrors.js';
+import { fromItem, toItem } from './items.js';
 import { apiTokenKey } from './sessionsTable.js';
 
 /** API token grants in the sessions table, keyed `apitoken#<sha256>`, expiring by TTL too. */
 export class DynamoApiTokenStore implements ApiTokenStore {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: DynamoDBClient,
     private readonly tableName: string,
   ) {}
 
   async put(tokenHash: string, grant: ApiTokenGrant): Promise<void> {
     await callDynamo(() =>
       this.client.send(
-        new PutCommand({
+        new PutItemCommand({
           TableName: this.tableName,
-          Item: {
+          Item: toItem({
             pk: apiTokenKey(tokenHash),
             token_id: grant.tokenId,
             token_user_id: grant.userId,
@@ -25,7 +26,7 @@ export class DynamoApiTokenStore implements ApiTokenStore {
             registry: grant.registry,
             scopes: grant.scopes,
             expires_at: Math.ceil(grant.expiresAt / 1000),
-          },
+          }),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       ),
@@ -34,9 +35,9 @@ export class DynamoApiTokenStore implements ApiTokenStore {
 
   async get(tokenHash: string): Promise<ApiTokenGrant | null> {
     const out = await callDynamo(() =>
-      this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: apiTokenKey(tokenHash) }, ConsistentRead: true })),
+      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: toItem({ pk: apiTokenKey(tokenHash) }), ConsistentRead: true })),
     );
-    const i = out.Item;
+    const i = out.Item ? fromItem<Record<string, unknown>>(out.Item) : undefined;
     if (!i) return null;
     return {
       tokenId: String(i.token_id),
@@ -50,6 +51,6 @@ export class DynamoApiTokenStore implements ApiTokenStore {
   }
 
   async delete(tokenHash: string): Promise<void> {
-    await callDynamo(() => this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: apiTokenKey(tokenHash) } })));
+    await callDynamo(() => this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: toItem({ pk: apiTokenKey(tokenHash) }) })));
   }
 }

@@ -1,6 +1,7 @@
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LoginThrottle } from '../../ports/SessionStore.js';
 import { callDynamo } from './dynamoErrors.js';
+import { fromItem, toItem } from './items.js';
 import { loginThrottleKey } from './sessionsTable.js';
 
 /**
@@ -9,7 +10,7 @@ import { loginThrottleKey } from './sessionsTable.js';
  */
 export class DynamoLoginThrottle implements LoginThrottle {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: DynamoDBClient,
     private readonly tableName: string,
     private readonly windowSeconds: number,
     private readonly now: () => number = Date.now,
@@ -24,24 +25,26 @@ export class DynamoLoginThrottle implements LoginThrottle {
   async current(account: string): Promise<{ failures: number; retryAfterSeconds: number }> {
     const { start, end } = this.window();
     const out = await callDynamo(() =>
-      this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: loginThrottleKey(account, start) } })),
+      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: toItem({ pk: loginThrottleKey(account, start) }) })),
     );
-    return { failures: Number(out.Item?.failures ?? 0), retryAfterSeconds: (end - this.now()) / 1000 };
+    const item = out.Item ? fromItem<{ failures?: number }>(out.Item) : undefined;
+    return { failures: Number(item?.failures ?? 0), retryAfterSeconds: (end - this.now()) / 1000 };
   }
 
   async recordFailure(account: string): Promise<{ failures: number; windowEndsAt: number }> {
     const { start, end } = this.window();
     const out = await callDynamo(() =>
       this.client.send(
-        new UpdateCommand({
+        new UpdateItemCommand({
           TableName: this.tableName,
-          Key: { pk: loginThrottleKey(account, start) },
+          Key: toItem({ pk: loginThrottleKey(account, start) }),
           UpdateExpression: 'ADD failures :one SET expires_at = :exp',
-          ExpressionAttributeValues: { ':one': 1, ':exp': Math.ceil(end / 1000) + 60 },
+          ExpressionAttributeValues: toItem({ ':one': 1, ':exp': Math.ceil(end / 1000) + 60 }),
           ReturnValues: 'UPDATED_NEW',
         }),
       ),
     );
-    return { failures: Number(out.Attributes?.failures ?? 0), windowEndsAt: end };
+    const updated = out.Attributes ? fromItem<{ failures?: number }>(out.Attributes) : undefined;
+    return { failures: Number(updated?.failures ?? 0), windowEndsAt: end };
   }
 }

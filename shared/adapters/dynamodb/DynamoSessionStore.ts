@@ -1,17 +1,19 @@
 import {
-  BatchGetCommand,
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
+  BatchGetItemCommand,
+  DeleteItemCommand,
+  DescribeTableCommand,
+  GetItemCommand,
+  PutItemCommand,
   QueryCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
-import { DescribeTableCommand as RawDescribeTable } from '@aws-sdk/client-dynamodb';
+  UpdateItemCommand,
+  type DynamoDBClient,
+  type QueryCommandOutput,
+} from '@aws-sdk/client-dynamodb';
 import type { Role } from '../../routes.js';
 import type { AuthStateChange } from '../../ports/UserRepo.js';
 import { SessionCollisionError, type Session, type SessionLookup, type SessionStore, type UserAuthState } from '../../ports/SessionStore.js';
 import { callDynamo, isConditionFailed, toDynamoStoreError } from './dynamoErrors.js';
+import { fromItem, toItem } from './items.js';
 import { SESSIONS_TABLE, sessionKey, userStateKey } from './sessionsTable.js';
 
 interface SessionItem {
@@ -33,7 +35,7 @@ interface UserStateItem {
 
 export class DynamoSessionStore implements SessionStore {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: DynamoDBClient,
     private readonly tableName: string,
   ) {}
 
@@ -49,7 +51,7 @@ export class DynamoSessionStore implements SessionStore {
     try {
       await callDynamo(() =>
         this.client.send(
-          new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+          new PutItemCommand({ TableName: this.tableName, Item: toItem(item), ConditionExpression: 'attribute_not_exists(pk)' }),
         ),
       );
     } catch (err) {
@@ -63,14 +65,14 @@ export class DynamoSessionStore implements SessionStore {
     const uk = userStateKey(userId);
     const out = await callDynamo(() =>
       this.client.send(
-        new BatchGetCommand({
-          RequestItems: { [this.tableName]: { Keys: [{ pk: sk }, { pk: uk }], ConsistentRead: true } },
+        new BatchGetItemCommand({
+          RequestItems: { [this.tableName]: { Keys: [toItem({ pk: sk }), toItem({ pk: uk })], ConsistentRead: true } },
         }),
       ),
     );
     // Two small keys never exceed BatchGet limits; unprocessed keys only come with throttling.
     if (Object.keys(out.UnprocessedKeys ?? {}).length > 0) throw toDynamoStoreError(new Error('Unprocessed keys'));
-    const items = (out.Responses?.[this.tableName] ?? []) as Array<SessionItem | UserStateItem>;
+    const items = (out.Responses?.[this.tableName] ?? []).map((i) => fromItem<SessionItem | UserStateItem>(i));
     const s = items.find((i) => i.pk === sk) as SessionItem | undefined;
     const u = items.find((i) => i.pk === uk) as UserStateItem | undefined;
     return {
@@ -98,9 +100,9 @@ export class DynamoSessionStore implements SessionStore {
 
   async userState(userId: number): Promise<UserAuthState | null> {
     const out = await callDynamo(() =>
-      this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: userStateKey(userId) }, ConsistentRead: true })),
+      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: toItem({ pk: userStateKey(userId) }), ConsistentRead: true })),
     );
-    const u = out.Item as UserStateItem | undefined;
+    const u = out.Item ? fromItem<UserStateItem>(out.Item) : undefined;
     return u
       ? { userId, authVersion: Number(u.auth_version), role: u.role, active: u.active, revokedBefore: Number(u.revoked_before ?? 0) }
       : null;
@@ -108,7 +110,7 @@ export class DynamoSessionStore implements SessionStore {
 
   async delete(tokenHash: string): Promise<void> {
     await callDynamo(() =>
-      this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: sessionKey(tokenHash) } })),
+      this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: toItem({ pk: sessionKey(tokenHash) }) })),
     );
   }
 
@@ -124,14 +126,14 @@ export class DynamoSessionStore implements SessionStore {
     try {
       await callDynamo(() =>
         this.client.send(
-          new UpdateCommand({
+          new UpdateItemCommand({
             TableName: this.tableName,
-            Key: { pk: userStateKey(change.userId) },
+            Key: toItem({ pk: userStateKey(change.userId) }),
             UpdateExpression: set,
             // Only a newer version lands: two racing changes end in the order SQL committed them.
             ConditionExpression: 'attribute_not_exists(#v) OR #v < :v',
             ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
+            ExpressionAttributeValues: toItem(values),
           }),
         ),
       );
@@ -145,12 +147,12 @@ export class DynamoSessionStore implements SessionStore {
     try {
       await callDynamo(() =>
         this.client.send(
-          new UpdateCommand({
+          new UpdateItemCommand({
             TableName: this.tableName,
-            Key: { pk: sessionKey(tokenHash) },
+            Key: toItem({ pk: sessionKey(tokenHash) }),
             UpdateExpression: 'SET issued_at = :t',
             ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeValues: { ':t': issuedAt },
+            ExpressionAttributeValues: toItem({ ':t': issuedAt }),
           }),
         ),
       );
@@ -163,7 +165,7 @@ export class DynamoSessionStore implements SessionStore {
   async deleteAllForUser(userId: number, exceptTokenHash?: string): Promise<number> {
     const keep = exceptTokenHash ? sessionKey(exceptTokenHash) : undefined;
     let deleted = 0;
-    let startKey: Record<string, unknown> | undefined;
+    let startKey: QueryCommandOutput['LastEvaluatedKey'];
     do {
       const page = await callDynamo(() =>
         this.client.send(
@@ -171,15 +173,16 @@ export class DynamoSessionStore implements SessionStore {
             TableName: this.tableName,
             IndexName: SESSIONS_TABLE.userIndex.name,
             KeyConditionExpression: 'user_id = :u',
-            ExpressionAttributeValues: { ':u': userId },
+            ExpressionAttributeValues: toItem({ ':u': userId }),
             ProjectionExpression: 'pk',
             ExclusiveStartKey: startKey,
           }),
         ),
       );
       for (const item of page.Items ?? []) {
-        if (item.pk === keep) continue;
-        await callDynamo(() => this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: item.pk } })));
+        const { pk } = fromItem<{ pk: string }>(item);
+        if (pk === keep) continue;
+        await callDynamo(() => this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: toItem({ pk }) })));
         deleted++;
       }
       startKey = page.LastEvaluatedKey;
@@ -188,6 +191,6 @@ export class DynamoSessionStore implements SessionStore {
   }
 
   async ping(): Promise<void> {
-    await callDynamo(() => this.client.send(new RawDescribeTable({ TableName: this.tableName })));
+    await callDynamo(() => this.client.send(new DescribeTableCommand({ TableName: this.tableName })));
   }
 }
