@@ -1,6 +1,6 @@
 import { Agent, request } from 'node:http';
 import { cpuShareSince, cpuSnapshot } from './cpu.js';
-import { percentiles, type LoadRequest, type LoadResult } from './load.js';
+import { percentiles, type KindResult, type LoadRequest, type LoadResult } from './load.js';
 
 /**
  * Latency at a given load: `connections` clients, each on its own keep-alive connection, send
@@ -30,6 +30,7 @@ export async function runPacedLoad(opts: {
   const latencies: number[] = [];
   const statusCodes: Record<string, number> = {};
   const errorSamples = new Set<string>();
+  const kinds = new Map<string, { latencies: number[]; non2xx: number }>();
   let non2xx = 0;
   let errors = 0;
   let timeouts = 0;
@@ -52,11 +53,19 @@ export async function runPacedLoad(opts: {
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
             const status = res.statusCode ?? 0;
-            latencies.push(performance.now() - dueAt);
+            const latency = performance.now() - dueAt;
+            const ok = status >= 200 && status <= 299;
+            latencies.push(latency);
             statusCodes[status] = (statusCodes[status] ?? 0) + 1;
-            if (status < 200 || status > 299) {
+            if (r.kind !== undefined) {
+              let k = kinds.get(r.kind);
+              if (!k) kinds.set(r.kind, (k = { latencies: [], non2xx: 0 }));
+              k.latencies.push(latency);
+              if (!ok) k.non2xx++;
+            }
+            if (!ok) {
               non2xx++;
-              if (errorSamples.size < 5) errorSamples.add(`${status} ${Buffer.concat(chunks).toString().slice(0, 200)}`);
+              if (errorSamples.size < 5) errorSamples.add(`${r.kind ? `${r.kind} ` : ''}${status} ${Buffer.concat(chunks).toString().slice(0, 200)}`);
             }
             done();
           });
@@ -88,6 +97,8 @@ export async function runPacedLoad(opts: {
 
   const cpu = cpuShareSince(cpuStart, opts.serverPid, latencies.length);
   const durationSeconds = (lastResponseAt - t0) / 1000;
+  const byKind: Record<string, KindResult> = {};
+  for (const [kind, k] of kinds) byKind[kind] = { requests: k.latencies.length, non2xx: k.non2xx, latencyMs: percentiles(k.latencies) };
   return {
     connections: opts.connections,
     offeredRate: opts.rate,
@@ -99,6 +110,7 @@ export async function runPacedLoad(opts: {
     throughput: Math.round((latencies.length / durationSeconds) * 10) / 10,
     latencyMs: percentiles(latencies),
     statusCodes,
+    ...(kinds.size ? { byKind } : {}),
     ...(errorSamples.size ? { errorSamples: [...errorSamples] } : {}),
     ...(cpu ? { cpu } : {}),
   };

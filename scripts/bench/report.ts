@@ -298,7 +298,7 @@ function targets(r: BenchResult): Array<{ what: string; value: string; ok: boole
   }
   for (const s of r.scenarios.filter((x) => x.name.startsWith('profile-read-paced-'))) {
     out.push({
-      what: `authenticated reads, 50 clients at ${fmt(Number(s.notes?.shareOfCapacity) * 100)}% of capacity (${fmt(Number(s.notes?.offeredRate))} req/s): p95 < 20 ms`,
+      what: `authenticated reads, 50 clients at ${Math.round(Number(s.notes?.shareOfCapacity) * 100)}% of capacity (${fmt(Number(s.notes?.offeredRate))} req/s): p95 < 20 ms`,
       value: `p95 ${fmt(s.result.latencyMs.p95)} ms`,
       ok: s.result.latencyMs.p95 < 20,
     });
@@ -332,7 +332,7 @@ export function renderReport(r: BenchResult): string {
       'hash-bound login limit',
       r.hashBoundIdealPerSecond === undefined
         ? `${fmt(r.hashBoundPerSecond)} logins/s (cores × 1000 / hash ms)`
-        : `${fmt(r.hashBoundPerSecond)} logins/s measured with one verify per core at once (ideal cores × 1000 / hash ms: ${fmt(r.hashBoundIdealPerSecond)}); each login scenario measures it again just before it runs`,
+        : `${fmt(r.hashBoundPerSecond)} logins/s measured with one verify per core at once (ideal cores × 1000 / hash ms: ${fmt(r.hashBoundIdealPerSecond)}); each login scenario is read against it measured just before and after it (the faster of the two)`,
     ],
     ['git', m.git ? `${m.git.commit.slice(0, 12)}${m.git.dirty ? ' + uncommitted changes' : ''}` : 'n/a'],
   ];
@@ -367,7 +367,7 @@ svg .unit{font-size:10px;fill:#656d76}svg .val{font-size:10px;fill:#1f2328}svg .
 svg .ref{stroke:#cf222e;stroke-dasharray:4 3}svg .reflbl{font-size:9.5px;fill:#cf222e}
 </style></head><body>
 <h1>rfh registry benchmark</h1>
-<p class="desc">The local server in its own process on this machine's PostgreSQL, rate limits off, loaded over HTTP by autocannon (<code>npm run bench</code>; see docs/BENCHMARKS.md).</p>
+<p class="desc">The local server in its own process on this machine's PostgreSQL, rate limits off, loaded over HTTP from the bench's own process: autocannon for the saturating scenarios, evenly paced clients for the <code>-paced-</code> ones (<code>npm run bench</code>; see docs/BENCHMARKS.md).</p>
 <div class="facts">${facts.map(([k, v]) => `<div><span>${esc(k)}</span>${esc(v)}</div>`).join('')}</div>
 <h2>Targets</h2>
 <ul class="targets">${targets(r)
