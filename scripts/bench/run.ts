@@ -173,6 +173,17 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
     };
 
     if (groups.includes('auth')) {
+      // Warm-up, not recorded: the server has just started (code paths not yet optimised by the
+      // JIT) and PostgreSQL has just been migrated and seeded (autovacuum and analyze run now).
+      await attempt('warm-up', async () => {
+        await runLoad({
+          url: server.url,
+          connections: 50,
+          amount: 200,
+          pick: (i) => ({ method: 'POST', path: '/v1/auth/login', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: users[i % users.length], password: PASSWORD }) }),
+        });
+      });
+
       await attempt('login-same-user', async () => {
         // The seed analysis's test: `ab -n 1000 -c 50` of one user's login. The hash-bound limit
         // is measured around it, on the otherwise idle machine (see loginShares).
