@@ -309,10 +309,12 @@ function targets(r: BenchResult): Array<{ what: string; value: string; ok: boole
       ok: s.result.latencyMs.p95 < 20,
     });
   }
-  const failing = r.scenarios.filter((s) => s.result.non2xx > 0 || s.result.errors > 0);
+  // Repeated scenarios report their median run; a non-2xx in any of their runs counts too.
+  const allRuns = (s: Scenario) => Number(s.notes?.non2xxAllRuns ?? 0);
+  const failing = r.scenarios.filter((s) => s.result.non2xx > 0 || s.result.errors > 0 || allRuns(s) > 0);
   out.push({
-    what: 'zero non-2xx (and no socket errors) in every scenario',
-    value: failing.length ? failing.map((s) => `${s.name}: ${s.result.non2xx} non-2xx, ${s.result.errors} errors`).join('; ') : 'none',
+    what: 'zero non-2xx (and no socket errors) in every scenario and every run',
+    value: failing.length ? failing.map((s) => `${s.name}: ${s.result.non2xx} non-2xx, ${s.result.errors} errors (${allRuns(s)} in all runs)`).join('; ') : 'none',
     ok: failing.length === 0,
   });
   for (const f of r.failures ?? []) out.push({ what: `scenario ${f.scenario} ran`, value: f.error, ok: false });

@@ -8,7 +8,7 @@ import { createScratchDatabase } from '../local/scratchDatabase.js';
 import { publishRequest, ruleText } from './archives.js';
 import { measureHashBound, type HashBound } from './hashBound.js';
 import { runLambdaView, type LambdaReport } from './lambda.js';
-import { runLoad, type LoadRequest } from './load.js';
+import { runLoad, type LoadRequest, type LoadResult } from './load.js';
 import { runPacedLoad } from './pacedLoad.js';
 import { renderReport, type BenchResult, type Scenario } from './report.js';
 import { explainSearch, SEARCH_QUERIES, seededName, seedPackages } from './seedPackages.js';
@@ -39,6 +39,8 @@ const LAMBDA = { processes: 3, invocations: 200 };
 // Latency at a given load: shares of the measured profile-read capacity, each for a few seconds.
 const PACED_SHARES = [0.25, 0.5, 0.75];
 const PACED_SECONDS = 8;
+// Runs per scenario read by issue 6's targets (logins, profile reads): the median one is kept.
+const REPEATS = 3;
 
 /** A scenario that could not run (setup failed, server error...): reported, and the run goes on. */
 const failures: Array<{ scenario: string; error: string }> = [];
@@ -61,6 +63,31 @@ function parseGroups(args: string[]): Group[] {
     }
   }
   return wanted.length ? GROUPS.filter((g) => wanted.includes(g)) : [...GROUPS];
+}
+
+/**
+ * Runs a scenario `n` times and keeps the run whose `key` is the median: the figures issue 6's
+ * targets are read from move by 20–30% between single runs on this shared machine. Every run's
+ * main figures stay in the notes (`runs`), and a non-2xx in any run is counted
+ * (`non2xxAllRuns`), so the median run cannot hide one.
+ */
+async function medianOf<N extends Record<string, unknown>>(
+  n: number,
+  run: () => Promise<{ result: LoadResult; notes: N }>,
+  key: (r: { result: LoadResult; notes: N }) => number,
+): Promise<{ result: LoadResult; notes: N & { runs: Array<Record<string, number>>; non2xxAllRuns: number } }> {
+  const runs: Array<{ result: LoadResult; notes: N }> = [];
+  for (let i = 0; i < n; i++) runs.push(await run());
+  const sorted = [...runs].sort((a, b) => key(a) - key(b));
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  return {
+    result: median.result,
+    notes: {
+      ...median.notes,
+      runs: runs.map((r) => ({ key: key(r), throughput: r.result.throughput, p95: r.result.latencyMs.p95, non2xx: r.result.non2xx })),
+      non2xxAllRuns: runs.reduce((sum, r) => sum + r.result.non2xx + r.result.errors, 0),
+    },
+  };
 }
 
 /**
@@ -184,89 +211,70 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
         });
       });
 
-      await attempt('login-same-user', async () => {
-        // The seed analysis's test: `ab -n 1000 -c 50` of one user's login. The hash-bound limit
-        // is measured around it, on the otherwise idle machine (see loginShares).
+      const loginRun = async (pick: (i: number) => LoadRequest) => {
+        // The hash-bound limit is measured around each run, on the otherwise idle machine.
         const before = await measureHashBound(cores, PASSWORD);
         const seen = new Set<string>();
         let failedToCreateSession = 0;
-        const sameUser = await runLoad({
+        const result = await runLoad({
           url: server.url,
           serverPid: server.pid,
           connections: 50,
           amount: 1000,
-          pick: () => ({
-            method: 'POST',
-            path: '/v1/auth/login',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ username: users[0], password: PASSWORD }),
-          }),
+          pick,
           onBody: (status, body) => {
             if (status === 200) seen.add((JSON.parse(body) as { token: string }).token);
             if (body.includes('Failed to create session')) failedToCreateSession++;
           },
         });
-        add({
-          name: 'login-same-user',
-          group: 'auth',
-          description: '1,000 logins of one user at concurrency 50 (the seed analysis ab test)',
-          result: sameUser,
-          notes: { distinctTokens: seen.size, failedToCreateSession, ...loginShares(sameUser.throughput, before, await measureHashBound(cores, PASSWORD)) },
-        });
+        const notes = { distinctTokens: seen.size, failedToCreateSession, ...loginShares(result.throughput, before, await measureHashBound(cores, PASSWORD)) };
+        return { result, notes };
+      };
+      const login = (username: string) => ({
+        method: 'POST' as const,
+        path: '/v1/auth/login',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password: PASSWORD }),
+      });
+
+      await attempt('login-same-user', async () => {
+        // The seed analysis's test: `ab -n 1000 -c 50` of one user's login.
+        const run = await medianOf(REPEATS, () => loginRun(() => login(users[0]!)), (r) => r.notes.shareOfHashBound);
+        add({ name: 'login-same-user', group: 'auth', description: '1,000 logins of one user at concurrency 50 (the seed analysis ab test)', ...run });
       });
 
       await attempt('login-distinct-users', async () => {
-        const before = await measureHashBound(cores, PASSWORD);
-        const distinct = await runLoad({
-          url: server.url,
-          serverPid: server.pid,
-          connections: 50,
-          amount: 1000,
-          pick: (i) => ({
-            method: 'POST',
-            path: '/v1/auth/login',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ username: users[i % users.length], password: PASSWORD }),
-          }),
-        });
-        add({
-          name: 'login-distinct-users',
-          group: 'auth',
-          description: '1,000 logins spread over 50 users at concurrency 50',
-          result: distinct,
-          notes: loginShares(distinct.throughput, before, await measureHashBound(cores, PASSWORD)),
-        });
+        const run = await medianOf(REPEATS, () => loginRun((i) => login(users[i % users.length]!)), (r) => r.notes.shareOfHashBound);
+        add({ name: 'login-distinct-users', group: 'auth', description: '1,000 logins spread over 50 users at concurrency 50', ...run });
       });
 
+      const profileRead = (i: number): LoadRequest => ({ method: 'GET', path: '/v1/auth/profile', headers: { authorization: `Bearer ${tokens[i % tokens.length]}` } });
       await attempt('profile-read', async () => {
-        const profile = await runLoad({
-          url: server.url,
-          serverPid: server.pid,
-          connections: 50,
-          amount: 10_000,
-          pick: (i) => ({ method: 'GET', path: '/v1/auth/profile', headers: { authorization: `Bearer ${tokens[i % tokens.length]}` } }),
-        });
-        add({ name: 'profile-read', group: 'auth', description: '10,000 authenticated profile reads over 50 users at concurrency 50', result: profile });
+        const profile = await medianOf(
+          REPEATS,
+          async () => ({ result: await runLoad({ url: server.url, serverPid: server.pid, connections: 50, amount: 10_000, pick: profileRead }), notes: {} }),
+          (r) => r.result.throughput,
+        );
+        add({ name: 'profile-read', group: 'auth', description: '10,000 authenticated profile reads over 50 users at concurrency 50', ...profile });
 
         // The same reads by 50 clients at a fixed total rate, a share of the capacity just measured:
         // the latency of a request when the server is busy but not overloaded.
         for (const share of PACED_SHARES) {
           await attempt(`profile-read-paced-${share * 100}`, async () => {
-            const rate = Math.max(1, Math.round(profile.throughput * share));
-            const paced = await runPacedLoad({
-              url: server.url,
-              serverPid: server.pid,
-              connections: 50,
-              rate,
-              seconds: PACED_SECONDS,
-              pick: (i) => ({ method: 'GET', path: '/v1/auth/profile', headers: { authorization: `Bearer ${tokens[i % tokens.length]}` } }),
-            });
+            const rate = Math.max(1, Math.round(profile.result.throughput * share));
+            const paced = await medianOf(
+              REPEATS,
+              async () => ({
+                result: await runPacedLoad({ url: server.url, serverPid: server.pid, connections: 50, rate, seconds: PACED_SECONDS, pick: profileRead }),
+                notes: { offeredRate: rate, shareOfCapacity: share },
+              }),
+              (r) => r.result.latencyMs.p95,
+            );
             add({
               name: `profile-read-paced-${share * 100}`,
               group: 'auth',
               description: `profile reads by 50 clients at a fixed ${rate} req/s in all (${share * 100}% of the capacity measured by profile-read)`,
-              result: paced,
-              notes: { offeredRate: rate, shareOfCapacity: share },
+              ...paced,
             });
           });
         }
