@@ -108,6 +108,13 @@ function loginShares(throughput: number, before: HashBound, after: HashBound) {
   };
 }
 
+const loginRequest = (username: string): LoadRequest => ({
+  method: 'POST',
+  path: '/v1/auth/login',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ username, password: PASSWORD }),
+});
+
 async function json(url: string, path: string, body: unknown, token?: string): Promise<any> {
   const res = await fetch(url + path, {
     method: 'POST',
@@ -207,7 +214,7 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
           url: server.url,
           connections: 50,
           amount: 200,
-          pick: (i) => ({ method: 'POST', path: '/v1/auth/login', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: users[i % users.length], password: PASSWORD }) }),
+          pick: (i) => loginRequest(users[i % users.length]!),
         });
       });
 
@@ -230,21 +237,14 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
         const notes = { distinctTokens: seen.size, failedToCreateSession, ...loginShares(result.throughput, before, await measureHashBound(cores, PASSWORD)) };
         return { result, notes };
       };
-      const login = (username: string) => ({
-        method: 'POST' as const,
-        path: '/v1/auth/login',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username, password: PASSWORD }),
-      });
-
       await attempt('login-same-user', async () => {
         // The seed analysis's test: `ab -n 1000 -c 50` of one user's login.
-        const run = await medianOf(REPEATS, () => loginRun(() => login(users[0]!)), (r) => r.notes.shareOfHashBound);
+        const run = await medianOf(REPEATS, () => loginRun(() => loginRequest(users[0]!)), (r) => r.notes.shareOfHashBound);
         add({ name: 'login-same-user', group: 'auth', description: '1,000 logins of one user at concurrency 50 (the seed analysis ab test)', ...run });
       });
 
       await attempt('login-distinct-users', async () => {
-        const run = await medianOf(REPEATS, () => loginRun((i) => login(users[i % users.length]!)), (r) => r.notes.shareOfHashBound);
+        const run = await medianOf(REPEATS, () => loginRun((i) => loginRequest(users[i % users.length]!)), (r) => r.notes.shareOfHashBound);
         add({ name: 'login-distinct-users', group: 'auth', description: '1,000 logins spread over 50 users at concurrency 50', ...run });
       });
 
@@ -393,13 +393,7 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
             case 'blob':
               return { kind, method: 'GET', path: `/v1/blobs/${archives[i % archives.length]!.sha256}` };
             default:
-              return {
-                kind,
-                method: 'POST',
-                path: '/v1/auth/login',
-                headers: { 'content-type': 'application/json' },
-                body: JSON.stringify({ username: users[i % users.length], password: PASSWORD }),
-              };
+              return { kind, ...loginRequest(users[i % users.length]!) };
           }
         };
         const mixed = await runLoad({ url: server.url, serverPid: server.pid, connections: MIXED_CONNECTIONS, amount: MIXED_REQUESTS, pick });
