@@ -162,6 +162,9 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
     RFH_LOGIN_MAX_FAILURES: '1000000',
   });
   const scenarios: Scenario[] = [];
+  // Every measured load goes to this server and reports its CPU use.
+  const load = (opts: Omit<Parameters<typeof runLoad>[0], 'url' | 'serverPid'>) => runLoad({ url: server.url, serverPid: server.pid, ...opts });
+  const loadPaced = (opts: Omit<Parameters<typeof runPacedLoad>[0], 'url' | 'serverPid'>) => runPacedLoad({ url: server.url, serverPid: server.pid, ...opts });
   let searchPlan: string | undefined;
   const add = (s: Scenario) => {
     scenarios.push(s);
@@ -223,9 +226,7 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
         const before = await measureHashBound(cores, PASSWORD);
         const seen = new Set<string>();
         let failedToCreateSession = 0;
-        const result = await runLoad({
-          url: server.url,
-          serverPid: server.pid,
+        const result = await load({
           connections: 50,
           amount: 1000,
           pick,
@@ -252,7 +253,7 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
       await attempt('profile-read', async () => {
         const profile = await medianOf(
           REPEATS,
-          async () => ({ result: await runLoad({ url: server.url, serverPid: server.pid, connections: 50, amount: 10_000, pick: profileRead }), notes: {} }),
+          async () => ({ result: await load({ connections: 50, amount: 10_000, pick: profileRead }), notes: {} }),
           (r) => r.result.throughput,
         );
         add({ name: 'profile-read', group: 'auth', description: '10,000 authenticated profile reads over 50 users at concurrency 50', ...profile });
@@ -265,7 +266,7 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
             const paced = await medianOf(
               REPEATS,
               async () => ({
-                result: await runPacedLoad({ url: server.url, serverPid: server.pid, connections: 50, rate, seconds: PACED_SECONDS, pick: profileRead }),
+                result: await loadPaced({ connections: 50, rate, seconds: PACED_SECONDS, pick: profileRead }),
                 notes: { offeredRate: rate, shareOfCapacity: share },
               }),
               (r) => r.result.latencyMs.p95,
@@ -281,7 +282,7 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
       });
 
       await attempt('health', async () => {
-        const health = await runLoad({ url: server.url, serverPid: server.pid, connections: 50, amount: 5_000, pick: () => ({ method: 'GET', path: '/v1/health' }) });
+        const health = await load({ connections: 50, amount: 5_000, pick: () => ({ method: 'GET', path: '/v1/health' }) });
         add({ name: 'health', group: 'auth', description: '5,000 health checks (every store probed) at concurrency 50', result: health });
       });
     }
@@ -290,25 +291,19 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
       // Reads over 10,000 packages: search must stay in the same order of time as a single read.
       await attempt('package reads and search', async () => {
         await ensureSeeded();
-        const packageRead = await runLoad({
-          url: server.url,
-          serverPid: server.pid,
+        const packageRead = await load({
           connections: 50,
           amount: 5_000,
           pick: (i) => ({ method: 'GET', path: `/v1/packages/${seededName((i * 7919) % PACKAGES)}` }),
         });
         add({ name: 'package-read', group: 'packages', description: `5,000 package reads over ${PACKAGES} packages at concurrency 50`, result: packageRead });
-        const versionRead = await runLoad({
-          url: server.url,
-          serverPid: server.pid,
+        const versionRead = await load({
           connections: 50,
           amount: 5_000,
           pick: (i) => ({ method: 'GET', path: `/v1/packages/${seededName((i * 104729) % PACKAGES)}/versions/1.1.0` }),
         });
         add({ name: 'version-read', group: 'packages', description: `5,000 version reads over ${PACKAGES} packages at concurrency 50`, result: versionRead });
-        const search = await runLoad({
-          url: server.url,
-          serverPid: server.pid,
+        const search = await load({
           connections: 50,
           amount: 5_000,
           pick: (i) => ({ method: 'GET', path: `/v1/packages?q=${encodeURIComponent(SEARCH_QUERIES[i % SEARCH_QUERIES.length]!)}` }),
@@ -328,9 +323,7 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
 
       await attempt('blob-download', async () => {
         const archives = await ensureBlobs();
-        const blobDownload = await runLoad({
-          url: server.url,
-          serverPid: server.pid,
+        const blobDownload = await load({
           connections: 50,
           amount: 5_000,
           pick: (i) => ({ method: 'GET', path: `/v1/blobs/${archives[i % archives.length]!.sha256}` }),
@@ -351,9 +344,7 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
         const bodies = await Promise.all(
           Array.from({ length: PUBLISHES + 50 }, (_, i) => publishRequest(`bench-pub-${i % 25}`, `1.0.${Math.floor(i / 25)}`, { 'rules.md': ruleText(2000, i) })),
         );
-        const publish = await runLoad({
-          url: server.url,
-          serverPid: server.pid,
+        const publish = await load({
           connections: 10,
           amount: PUBLISHES,
           pick: (i) => {
@@ -396,7 +387,7 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
               return { kind, ...loginRequest(users[i % users.length]!) };
           }
         };
-        const mixed = await runLoad({ url: server.url, serverPid: server.pid, connections: MIXED_CONNECTIONS, amount: MIXED_REQUESTS, pick });
+        const mixed = await load({ connections: MIXED_CONNECTIONS, amount: MIXED_REQUESTS, pick });
         add({
           name: 'mixed',
           group: 'mixed',
@@ -410,7 +401,7 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
         // when many are connected and the server is busy but not overloaded.
         await attempt('mixed-paced-50', async () => {
           const rate = Math.max(1, Math.round(mixed.throughput * 0.5));
-          const paced = await runPacedLoad({ url: server.url, serverPid: server.pid, connections: MIXED_CONNECTIONS, rate, seconds: PACED_SECONDS, pick });
+          const paced = await loadPaced({ connections: MIXED_CONNECTIONS, rate, seconds: PACED_SECONDS, pick });
           add({
             name: 'mixed-paced-50',
             group: 'mixed',
