@@ -8,7 +8,7 @@ export interface HashBound {
   idealPerSecond: number;
   /**
    * Verifies per second with one verify in flight per core, nothing else running: the physical
-   * limit of logins per second. On these VMs it is 10–15% under the ideal figure (two argon2
+   * limit of logins per second. On these VMs it is 10–25% under the ideal figure (two argon2
    * passes over 19 MiB at once share caches and memory bandwidth), so it is what login
    * throughput is read against.
    */

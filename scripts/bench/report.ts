@@ -169,8 +169,8 @@ function scenarioCard(s: Scenario, r: BenchResult, maxThroughput: number): strin
       },
     ],
   });
-  // Login cards are read against the hash-bound limit measured just before them; the others
-  // share one scale.
+  // Login cards are read against the hash-bound limit measured around them; the others share
+  // one scale.
   const isLogin = s.name.startsWith('login');
   const bound = loginBound(s, r);
   const throughput = barChart({
