@@ -77,6 +77,16 @@ export const routes = [
     summary: 'The signed-in user',
   },
   {
+    method: 'GET', path: '/v1/auth/sessions', handler: 'auth/sessions/list', access: 'user',
+    rateLimitPerMinute: 120, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
+    summary: "The signed-in user's live sessions (the current one marked), newest first",
+  },
+  {
+    method: 'DELETE', path: '/v1/auth/sessions/{id}', handler: 'auth/sessions/end', access: 'user',
+    rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 5,
+    summary: 'End one of your own sessions by its number',
+  },
+  {
     method: 'POST', path: '/v1/auth/change-password', handler: 'auth/change-password', access: 'user',
     rateLimitPerMinute: 20, maxBodyBytes: JSON_BODY, memoryMb: 1024, timeoutSeconds: 10,
     summary: "Change the signed-in user's password; ends every other session",

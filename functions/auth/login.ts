@@ -3,7 +3,7 @@ import { defineHandler } from '../../shared/http/defineHandler.js';
 
 export const handler = defineHandler({
   route: 'POST /v1/auth/login',
-  async handle({ deps, body }) {
-    return { status: 200, body: await login(deps, body) };
+  async handle({ deps, body, origin }) {
+    return { status: 200, body: await login(deps, body, origin) };
   },
 });

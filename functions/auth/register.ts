@@ -3,7 +3,7 @@ import { defineHandler } from '../../shared/http/defineHandler.js';
 
 export const handler = defineHandler({
   route: 'POST /v1/auth/register',
-  async handle({ deps, body, principal }) {
-    return { status: 201, body: await register(deps, body, principal) };
+  async handle({ deps, body, principal, origin }) {
+    return { status: 201, body: await register(deps, body, principal, origin) };
   },
 });

@@ -2,7 +2,7 @@ import { ApiError } from '../errors.js';
 import type { Dependencies } from '../runtime/Dependencies.js';
 import type { LoginRequest } from '../users/schemas.js';
 import { recordFailedAttempt, refuseIfLocked, throttleAccount } from './loginThrottling.js';
-import { startSession } from './startSession.js';
+import { startSession, type LoginOrigin } from './startSession.js';
 
 export const INVALID_CREDENTIALS = 'Invalid credentials';
 
@@ -12,7 +12,7 @@ export const INVALID_CREDENTIALS = 'Invalid credentials';
  * same 401 after the same amount of hashing work. last_login goes through the side-effect queue,
  * so it can never delay or fail a login.
  */
-export async function login(deps: Dependencies, input: LoginRequest) {
+export async function login(deps: Dependencies, input: LoginRequest, origin: LoginOrigin) {
   const issuedAt = Date.now();
   const account = throttleAccount(input.username);
   const user = await deps.users.findByUsername(input.username);
@@ -26,7 +26,7 @@ export async function login(deps: Dependencies, input: LoginRequest) {
     throw new ApiError(401, INVALID_CREDENTIALS);
   }
 
-  const result = await startSession(deps, user, issuedAt);
+  const result = await startSession(deps, user, issuedAt, origin);
   deps.sideEffects.enqueue({ kind: 'last-login', userId: user.id, at: issuedAt });
   return result;
 }

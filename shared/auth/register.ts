@@ -4,7 +4,7 @@ import { roleAtLeast } from '../routes.js';
 import type { Dependencies } from '../runtime/Dependencies.js';
 import type { RegisterRequest } from '../users/schemas.js';
 import { publicUser, type UserRecord } from '../users/User.js';
-import { startSession } from './startSession.js';
+import { startSession, type LoginOrigin } from './startSession.js';
 
 /** How long after a registration an identical one counts as the client retrying it. */
 const RETRY_WINDOW_MS = 10 * 60 * 1000;
@@ -27,7 +27,7 @@ async function sameRegistration(deps: Dependencies, input: RegisterRequest, role
  * (409), also between concurrent registrations. Only an admin may create an account with a role
  * above user.
  */
-export async function register(deps: Dependencies, input: RegisterRequest, caller: Principal | null) {
+export async function register(deps: Dependencies, input: RegisterRequest, caller: Principal | null, origin: LoginOrigin) {
   const role = input.role ?? 'user';
   if (role !== 'user' && !(caller && roleAtLeast(caller.role, 'admin'))) {
     throw forbidden('Only an admin can create an account with a role above user');
@@ -42,7 +42,7 @@ export async function register(deps: Dependencies, input: RegisterRequest, calle
     if (!retried) throw err;
     user = retried;
   }
-  const session = await startSession(deps, user, issuedAt);
+  const session = await startSession(deps, user, issuedAt, origin);
   const { updated_at: _updated, last_login: _last, ...fields } = publicUser(user);
   return { ...fields, ...session };
 }

@@ -2,6 +2,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import httpCors from '@middy/http-cors';
 import type { z } from 'zod';
 import type { Principal } from '../auth/Principal.js';
+import type { LoginOrigin } from '../auth/startSession.js';
 import { ApiError, forbidden, payloadTooLarge, tooManyRequests, unauthorized } from '../errors.js';
 import { findRoute, roleAtLeast, routeKey, type RouteDefinition, type RouteKey } from '../routes.js';
 import { dependencies, type Dependencies } from '../runtime/Dependencies.js';
@@ -30,6 +31,8 @@ export interface HandlerInput<B, Q> {
   /** Path parameters, already URL-decoded by API Gateway. */
   params: Record<string, string>;
   sourceIp: string;
+  /** The caller's address (as the rate limits see it) and user agent, e.g. to record on a login. */
+  origin: LoginOrigin;
 }
 
 export interface HandlerSpec<K extends RouteKey> {
@@ -229,6 +232,7 @@ export function defineHandler<K extends RouteKey>(spec: HandlerSpec<K>) {
         event,
         params: (event.pathParameters ?? {}) as Record<string, string>,
         sourceIp: event.requestContext.http.sourceIp,
+        origin: { clientAddress: clientAddress(event), userAgent: event.requestContext.http.userAgent ?? '' },
       });
       // Side effects of this request leave the process before Lambda may freeze it.
       await state.deps.sideEffects.handOff();

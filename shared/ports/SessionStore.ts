@@ -4,13 +4,23 @@ import type { AuthStateChange } from './UserRepo.js';
 /** One signed-in session, stored under the SHA-256 of its token (never the token itself). */
 export interface Session {
   tokenHash: string;
+  /**
+   * The session's public number (`session_id` of the login response): random in [1, 2^53-1], so
+   * it needs no counter, and small enough for a JSON number that every client reads exactly.
+   */
+  sessionId: number;
   userId: number;
   username: string;
   role: Role;
-  /** When the login that created it read the user row (ms since epoch). */
+  /** When the login that created it read the user row (ms since epoch); moved by `reissue`. */
   issuedAt: number;
+  /** When the session was created (ms since epoch); never changes. */
+  createdAt: number;
   /** ms since epoch. Checked in code too: the local emulator has no TTL. */
   expiresAt: number;
+  /** Where the login came from, as recorded then; never updated afterwards (no write per request). */
+  clientAddress: string;
+  userAgent: string;
 }
 
 /**
@@ -43,6 +53,12 @@ export interface SessionStore {
   /** The session and its user's auth state, in one consistent read. */
   lookup(tokenHash: string, userId: number): Promise<SessionLookup>;
   delete(tokenHash: string): Promise<void>;
+  /**
+   * Every stored session of a user, live or not (expired and revoked ones linger until TTL
+   * clean-up), with the user's auth state: a Query of the user index plus consistent BatchGets.
+   * At most `limit` sessions, the newest first.
+   */
+  listForUser(userId: number, limit: number): Promise<{ sessions: Session[]; state: UserAuthState | null }>;
   /** The user's auth state alone (API-token authentication), one consistent read. */
   userState(userId: number): Promise<UserAuthState | null>;
   /**

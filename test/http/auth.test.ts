@@ -42,7 +42,8 @@ describe('POST /v1/auth/register', () => {
     expect(r.body.id).toBe(r.body.user.id);
     expect(Date.parse(r.body.created_at)).not.toBeNaN();
     expect(Date.parse(r.body.expires_at)).toBeGreaterThan(Date.now());
-    expect(typeof r.body.session_id).toBe('string');
+    // Clients decode session_id as an integer: a string here fails every rfh login.
+    expect(Number.isSafeInteger(r.body.session_id) && r.body.session_id > 0).toBe(true);
     expect(JSON.stringify(r.body)).not.toMatch(/password/i);
     const profile = await api.call('GET', '/v1/auth/profile', { token: r.body.token });
     expect(profile.status).toBe(200);
@@ -215,6 +216,70 @@ describe('authentication failures', () => {
     expect(out.body).toEqual({ message: 'Logged out successfully' });
     expect((await api.call('GET', '/v1/auth/profile', { token })).status).toBe(401);
     expect((await api.call('POST', '/v1/auth/logout', { token })).status).toBe(401);
+  });
+});
+
+describe('GET /v1/auth/sessions and DELETE /v1/auth/sessions/{id}', () => {
+  const loginAs = (username: string, agent: string) =>
+    api.call('POST', '/v1/auth/login', { json: { username, password }, headers: { 'user-agent': agent } });
+
+  it("lists the caller's live sessions with the address and agent recorded at login, the current one marked", async () => {
+    await api.registerUser('sess-jane');
+    const a = await loginAs('sess-jane', 'laptop/1.0');
+    const b = await loginAs('sess-jane', 'Go-http-client/1.1');
+    expect(a.body.session_id).not.toBe(b.body.session_id);
+    await api.registerUser('sess-other');
+    const r = await api.call('GET', '/v1/auth/sessions', { token: b.body.token, headers: { 'user-agent': 'something else' } });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('cache-control')).toBe('no-store');
+    const byId = new Map(r.body.sessions.map((s: { id: number }) => [s.id, s]));
+    expect(r.body.sessions).toHaveLength(3); // the registration's session, a and b
+    expect(byId.get(b.body.session_id)).toMatchObject({ current: true, user_agent: 'Go-http-client/1.1', client_address: '127.0.0.1' });
+    expect(byId.get(a.body.session_id)).toMatchObject({ current: false, user_agent: 'laptop/1.0' });
+    expect(r.body.sessions[0].id).toBe(b.body.session_id); // newest first
+    for (const s of r.body.sessions) {
+      expect(Number.isSafeInteger(s.id)).toBe(true);
+      expect(Date.parse(s.created_at)).toBeLessThan(Date.parse(s.expires_at));
+    }
+  });
+
+  it('ends one of your own sessions by number, and nobody else\'s (404)', async () => {
+    const { token: mine } = await api.registerUser('sess-kim');
+    const other = await loginAs('sess-kim', 'phone');
+    const { token: stranger } = await api.registerUser('sess-lee');
+    const foreign = await api.call('DELETE', `/v1/auth/sessions/${other.body.session_id}`, { token: stranger });
+    expect(foreign.status).toBe(404);
+    expect((await api.call('GET', '/v1/auth/profile', { token: other.body.token })).status).toBe(200);
+
+    const ended = await api.call('DELETE', `/v1/auth/sessions/${other.body.session_id}`, { token: mine });
+    expect(ended.status).toBe(200);
+    expect((await api.call('GET', '/v1/auth/profile', { token: other.body.token })).status).toBe(401);
+    expect((await api.call('GET', '/v1/auth/profile', { token: mine })).status).toBe(200);
+    expect((await api.call('DELETE', `/v1/auth/sessions/${other.body.session_id}`, { token: mine })).status).toBe(404);
+    const listed = await api.call('GET', '/v1/auth/sessions', { token: mine });
+    expect(listed.body.sessions.map((s: { id: number }) => s.id)).not.toContain(other.body.session_id);
+  });
+
+  it('refuses malformed numbers with 400 and anonymous callers with 401', async () => {
+    const { token } = await api.registerUser('sess-max');
+    for (const bad of ['abc', '0', '-1', '1.5', '9007199254740992', '99999999999999999999']) {
+      const r = await api.call('DELETE', `/v1/auth/sessions/${bad}`, { token });
+      expect(r.status, bad).toBe(400);
+      expect(typeof r.body.error).toBe('string');
+    }
+    expect((await api.call('GET', '/v1/auth/sessions')).status).toBe(401);
+  });
+
+  it('shows only the current session after a password change; ending the current one signs out', async () => {
+    const { token } = await api.registerUser('sess-ned');
+    await loginAs('sess-ned', 'old device');
+    const changed = await api.call('POST', '/v1/auth/change-password', { token, json: { current_password: password, new_password: 'another long secret' } });
+    expect(changed.status).toBe(200);
+    const r = await api.call('GET', '/v1/auth/sessions', { token });
+    expect(r.body.sessions).toHaveLength(1);
+    expect(r.body.sessions[0].current).toBe(true);
+    expect((await api.call('DELETE', `/v1/auth/sessions/${r.body.sessions[0].id}`, { token })).status).toBe(200);
+    expect((await api.call('GET', '/v1/auth/sessions', { token })).status).toBe(401);
   });
 });
 

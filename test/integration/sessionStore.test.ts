@@ -26,13 +26,18 @@ afterAll(async () => {
   await dynamo?.stop();
 });
 
+let nextSessionId = 1;
 const session = (hash: string, userId = 1, over: Partial<Session> = {}): Session => ({
   tokenHash: hash,
+  sessionId: nextSessionId++,
   userId,
   username: `user${userId}`,
   role: 'user',
   issuedAt: 1_000,
+  createdAt: 1_000,
   expiresAt: Date.now() + 3_600_000,
+  clientAddress: '192.0.2.7',
+  userAgent: 'Go-http-client/1.1',
   ...over,
 });
 
@@ -80,6 +85,28 @@ describe('DynamoSessionStore on dynalite', () => {
     expect((await store.lookup('u3c', 3)).session).not.toBeNull();
     expect((await store.lookup('u4a', 4)).session).not.toBeNull();
   });
+
+  it("lists a user's sessions with what was recorded at login, newest first, and nobody else's", async () => {
+    await store.applyUserState({ userId: 5, authVersion: 1, role: 'user', active: true }, 500);
+    for (const [h, t] of [['u5a', 10], ['u5b', 30], ['u5c', 20]] as const) {
+      await store.create(session(h, 5, { sessionId: 9_007_199_254_740_991 - t, createdAt: t, userAgent: `agent ${h}` }));
+    }
+    await store.create(session('u6a', 6));
+    const { sessions, state } = await store.listForUser(5, 100);
+    expect(state).toMatchObject({ userId: 5, revokedBefore: 500 });
+    expect(sessions.map((s) => s.tokenHash)).toEqual(['u5b', 'u5c', 'u5a']);
+    expect(sessions[0]).toMatchObject({ sessionId: 9_007_199_254_740_961, userId: 5, createdAt: 30, clientAddress: '192.0.2.7', userAgent: 'agent u5b' });
+    expect((await store.listForUser(5, 2)).sessions.map((s) => s.tokenHash)).toEqual(['u5b', 'u5c']);
+    expect((await store.listForUser(404, 10)).sessions).toEqual([]);
+  });
+
+  it('lists more sessions than one BatchGet holds', async () => {
+    await Promise.all(Array.from({ length: 130 }, (_, i) => store.create(session(`many${i}`, 8, { createdAt: i }))));
+    const { sessions } = await store.listForUser(8, 1000);
+    expect(sessions).toHaveLength(130);
+    expect(sessions[0]!.tokenHash).toBe('many129');
+    expect(new Set(sessions.map((s) => s.sessionId)).size).toBe(130);
+  });
 });
 
 describe('a guarded client', () => {
@@ -90,7 +117,7 @@ describe('a guarded client', () => {
     const guard = { store: 'dynamodb', run: <T>(fn: () => Promise<T>) => (guarded++, fn()) } as unknown as StoreGuard;
     const s = new DynamoSessionStore(guardSdkClient(client, guard), table);
     expect((client.config as { cacheMiddleware?: boolean }).cacheMiddleware).toBe(true);
-    const a = { tokenHash: 'guarded-a', userId: 71, username: 'ann', role: 'user' as const, issuedAt: 1, expiresAt: Date.now() + 60_000 };
+    const a = session('guarded-a', 71, { username: 'ann' });
     const b = { ...a, tokenHash: 'guarded-b', userId: 72, username: 'bob' };
     await s.create(a);
     await s.create(b);

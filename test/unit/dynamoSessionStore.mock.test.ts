@@ -4,6 +4,7 @@ import {
   DynamoDBClient,
   ProvisionedThroughputExceededException,
   PutItemCommand,
+  QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -21,7 +22,18 @@ const store = new DynamoSessionStore(client, 'tbl');
 
 beforeEach(() => ddb.reset());
 
-const session = { tokenHash: 'h', userId: 5, username: 'u', role: 'user' as const, issuedAt: 1, expiresAt: 10_500 };
+const session = {
+  tokenHash: 'h',
+  sessionId: 9_007_199_254_740_991,
+  userId: 5,
+  username: 'u',
+  role: 'user' as const,
+  issuedAt: 1,
+  createdAt: 2,
+  expiresAt: 10_500,
+  clientAddress: '2001:db8::1',
+  userAgent: 'Go-http-client/1.1',
+};
 
 describe('DynamoSessionStore requests', () => {
   it('creates sessions with a conditional put keyed by the token hash, TTL in seconds', async () => {
@@ -37,6 +49,10 @@ describe('DynamoSessionStore requests', () => {
       role: { S: 'user' },
       issued_at: { N: '1' },
       expires_at: { N: '11' },
+      session_id: { N: '9007199254740991' },
+      created_at: { N: '2' },
+      client_address: { S: '2001:db8::1' },
+      user_agent: { S: 'Go-http-client/1.1' },
     });
   });
 
@@ -65,6 +81,35 @@ describe('DynamoSessionStore requests', () => {
     expect(input.RequestItems!.tbl).toEqual({ Keys: [{ pk: { S: 'session#h' } }, { pk: { S: 'user#5' } }], ConsistentRead: true });
     expect(r.session).toMatchObject({ userId: 5, issuedAt: 100, expiresAt: 20_000 });
     expect(r.state).toEqual({ userId: 5, authVersion: 2, role: 'admin', active: true, revokedBefore: 50 });
+  });
+
+  it('gives a session stored before sessions were numbered a stable number from its token hash', async () => {
+    ddb.on(BatchGetItemCommand).resolves({
+      Responses: { tbl: [marshall({ pk: 'session#00000000000ff0123', user_id: 5, username: 'u', role: 'user', issued_at: 100, expires_at: 20 })] },
+    });
+    const { session: old } = await store.lookup('00000000000ff0123', 5);
+    expect(old).toMatchObject({ sessionId: 0xff, createdAt: 100, clientAddress: '', userAgent: '' });
+  });
+
+  it("lists a user's sessions: a keys-only Query of the user index, then consistent BatchGets that retry unprocessed keys", async () => {
+    ddb.on(QueryCommand).resolves({ Items: [marshall({ pk: 'session#a' }), marshall({ pk: 'session#b' })] });
+    ddb
+      .on(BatchGetItemCommand)
+      .resolvesOnce({
+        Responses: { tbl: [marshall({ pk: 'session#a', user_id: 5, username: 'u', role: 'user', issued_at: 1, expires_at: 20, session_id: 11, created_at: 1 })] },
+        UnprocessedKeys: { tbl: { Keys: [marshall({ pk: 'session#b' })], ConsistentRead: true } },
+      })
+      .resolvesOnce({
+        Responses: { tbl: [marshall({ pk: 'session#b', user_id: 5, username: 'u', role: 'user', issued_at: 2, expires_at: 20, session_id: 12, created_at: 2 })] },
+      });
+    const { sessions, state } = await store.listForUser(5, 10);
+    expect(sessions.map((x) => x.sessionId)).toEqual([12, 11]);
+    expect(state).toBeNull();
+    const query = ddb.commandCalls(QueryCommand)[0]!.args[0].input;
+    expect(query).toMatchObject({ IndexName: 'by_user', KeyConditionExpression: 'user_id = :u', ProjectionExpression: 'pk' });
+    const gets = ddb.commandCalls(BatchGetItemCommand).map((c) => c.args[0].input.RequestItems!.tbl!);
+    expect(gets[0]).toEqual({ Keys: [{ pk: { S: 'user#5' } }, { pk: { S: 'session#a' } }, { pk: { S: 'session#b' } }], ConsistentRead: true });
+    expect(gets[1]!.Keys).toEqual([{ pk: { S: 'session#b' } }]);
   });
 
   it('guards user-state updates with the version condition and swallows stale ones', async () => {
