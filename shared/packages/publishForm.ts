@@ -4,6 +4,8 @@ import { PUBLISH_BODY_LIMIT } from '../routes.js';
 
 export const MANIFEST_MAX_BYTES = 64 * 1024;
 
+const TRUNCATED = 'Malformed multipart/form-data request: the body ends inside a form part (truncated upload?)';
+
 export interface PublishForm {
   manifest: Buffer;
   archive: Buffer;
@@ -46,6 +48,9 @@ export function parsePublishForm(body: Buffer, contentType: string | undefined):
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('limit', () => fail(payloadTooLarge(`Form part "${name}" is too large`)));
+      // A form that ends inside this part fails the part's stream as well as the parser: without
+      // this listener that error would be unhandled and end the process.
+      stream.on('error', () => fail(badRequest(TRUNCATED)));
       stream.on('close', () => accept(name, Buffer.concat(chunks)));
     });
     parser.on('field', (name, value, info) => {
@@ -55,7 +60,9 @@ export function parsePublishForm(body: Buffer, contentType: string | undefined):
     for (const limit of ['partsLimit', 'filesLimit', 'fieldsLimit'] as const) {
       parser.on(limit, () => fail(badRequest('Too many form parts: send only "manifest" and "archive"')));
     }
-    parser.on('error', () => reject(failure ?? badRequest('Malformed multipart/form-data request')));
+    parser.on('error', (err: Error) =>
+      reject(failure ?? badRequest(err.message === 'Unexpected end of form' ? TRUNCATED : 'Malformed multipart/form-data request')),
+    );
     parser.on('close', () => {
       if (failure) return reject(failure);
       if (!parts.manifest) return reject(badRequest('Missing form part "manifest"'));
