@@ -41,8 +41,16 @@ export interface RouteDefinition {
 }
 
 const JSON_BODY = 16 * 1024;
-/** Lambda's synchronous payload limit is 6 MB; API Gateway hands the body to it base64-encoded. */
-export const PUBLISH_BODY_LIMIT = 6 * 1024 * 1024;
+/** Lambda takes at most 6 MiB per synchronous invocation: the whole event, not just the body. */
+const LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024;
+/** What the event carries besides the body (headers, request context), with room to spare. */
+const EVENT_ENVELOPE_ALLOWANCE = 100 * 1024;
+/**
+ * The largest publish request (the whole multipart body): API Gateway hands a binary body to
+ * Lambda base64-encoded (4 bytes for every 3), so this is what still fits in one invocation:
+ * 4,641,792 bytes, about 4.4 MiB. The local server enforces the same number.
+ */
+export const PUBLISH_BODY_LIMIT = Math.floor(((LAMBDA_PAYLOAD_LIMIT - EVENT_ENVELOPE_ALLOWANCE) * 3) / 4);
 
 /** `/v1/packages/{name}<rest>` and its scoped alias `/v1/packages/{scope}/{name}<rest>`. */
 const packagePath = (rest = '') => ({

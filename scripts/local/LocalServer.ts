@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { ApiError, payloadTooLarge } from '../../shared/errors.js';
+import { ApiError } from '../../shared/errors.js';
 import { preflightHeaders } from '../../shared/http/cors.js';
 import { errorToResponse } from '../../shared/http/errorResponse.js';
 import { SECURITY_HEADERS } from '../../shared/http/securityHeaders.js';
@@ -38,27 +38,65 @@ async function loadHandlers(): Promise<Map<RouteDefinition, LambdaHandler>> {
   return handlers;
 }
 
-/** Reads the body up to `limit` bytes; beyond it, stops reading and throws 413. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      reject(payloadTooLarge(`Request body too large: the limit for this endpoint is ${limit} bytes`));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
+/**
+ * How much of a body over its limit is read and thrown away before the 413 is sent. A client is
+ * usually still sending when the body turns out too large; answering and closing under it makes
+ * its kernel see a reset (or a broken pipe) and lose the answer, so the rest is drained first and
+ * the connection stays usable. Past this much the answer goes out at once and the connection is
+ * closed; the server's request timeout bounds a slow sender.
+ */
+export const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
+
+/** Reads and drops the rest of a request body; resolves when it ended or was too much to drain. */
+function discardBody(req: IncomingMessage, alreadyRead: number): Promise<'drained' | 'cut'> {
+  return new Promise((resolve) => {
+    let discarded = alreadyRead;
+    req.removeAllListeners('data');
     req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
+      discarded += chunk.length;
+      if (discarded > DISCARD_MAX_BYTES) {
         req.removeAllListeners('data');
         req.pause();
-        reject(payloadTooLarge(`Request body too large: the limit for this endpoint is ${limit} bytes`));
-        return;
+        resolve('cut');
       }
+    });
+    req.once('end', () => resolve('drained'));
+    req.once('error', () => resolve('cut'));
+    req.resume();
+  });
+}
+
+class BodyTooLarge extends ApiError {
+  constructor(
+    limit: number,
+    /** The connection must close after the answer: the rest of the body was not read. */
+    readonly closeConnection: boolean,
+  ) {
+    super(413, `Request body too large: the limit for this endpoint is ${limit} bytes`);
+  }
+}
+
+/** Reads the body up to `limit` bytes; beyond it, drains the rest (up to a cap) and throws 413. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    let overLimit = false;
+    const tooLarge = () => {
+      overLimit = true;
+      void discardBody(req, size).then((outcome) => reject(new BodyTooLarge(limit, outcome === 'cut')));
+    };
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > DISCARD_MAX_BYTES) return reject(new BodyTooLarge(limit, true));
+    if (Number.isFinite(declared) && declared > limit) return tooLarge();
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) return tooLarge();
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => {
+      if (!overLimit) resolve(Buffer.concat(chunks));
+    });
     req.on('error', reject);
   });
 }
@@ -117,7 +155,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     inFlight++;
     res.on('close', () => inFlight--);
     handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) sendError(res, err, err instanceof ApiError && err.status === 413 ? { Connection: 'close' } : {});
+      if (!res.headersSent) sendError(res, err, err instanceof BodyTooLarge && err.closeConnection ? { Connection: 'close' } : {});
       else res.destroy();
     });
   });

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InProcessSideEffectQueue } from '../../shared/sideEffects/InProcessSideEffectQueue.js';
 import { ROOT_PASSWORD, startTestServer, type TestServer } from '../support/testServer.js';
@@ -141,6 +142,39 @@ describe('malformed requests', () => {
     const r = await api.call('POST', '/v1/auth/login', { body: huge, headers: { 'content-type': 'application/json' } });
     expect(r.status).toBe(413);
     expect(r.body.error).toMatch(/too large/i);
+  });
+
+  it('delivers the 413 to a client still sending a body far over the limit, and keeps its connection usable', async () => {
+    // Before the fix the server closed the connection under the sender: EPIPE or a reset, and
+    // the answer was lost for clients that read only after writing.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (method: string, path: string, chunks = 0) =>
+      new Promise<{ status: number; body: string; socket: unknown }>((resolve, reject) => {
+        const req = http.request(`${api.url}${path}`, { method, agent, headers: chunks ? { 'content-type': 'application/json' } : {} }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body, socket: req.socket }));
+        });
+        req.on('error', reject);
+        const chunk = Buffer.alloc(64 * 1024, 'x');
+        let sent = 0;
+        const pump = () => {
+          while (sent < chunks) {
+            sent++;
+            if (!req.write(chunk)) return void req.once('drain', pump);
+          }
+          req.end();
+        };
+        pump();
+      });
+    const refused = await send('POST', '/v1/auth/login', 128); // 8 MiB, chunked: no Content-Length to judge by
+    expect(refused.status).toBe(413);
+    expect(JSON.parse(refused.body).error).toMatch(/too large.*16384 bytes/i);
+    const next = await send('GET', '/v1/health');
+    expect(next.status).toBe(200);
+    expect(next.socket).toBe(refused.socket);
+    agent.destroy();
   });
 
   it('answers 404 and 405 as JSON for unknown paths and methods', async () => {
