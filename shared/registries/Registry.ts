@@ -29,7 +29,13 @@ export const memberRequest = z.object({
 
 export const TOKEN_MAX_DAYS = 365;
 export const createTokenRequest = z.object({
-  name: z.string({ error: 'must be a string' }).trim().min(1, 'is required').max(100, 'must be at most 100 characters'),
+  name: z
+    .string({ error: 'must be a string' })
+    .trim()
+    .min(1, 'is required')
+    .max(100, 'must be at most 100 characters')
+    // A label shown in one line of a list: no line breaks, tabs or other control characters.
+    .regex(/^[^\u0000-\u001F\u007F]*$/, 'must not contain control characters (line breaks, tabs, NUL)'),
   scopes: z
     .array(z.enum(['read', 'publish'], { error: 'must be "read" or "publish"' }), { error: 'must be a list' })
     .min(1, 'must name at least one scope')
