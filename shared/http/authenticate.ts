@@ -7,12 +7,25 @@ import type { HttpEvent } from './types.js';
 // One message for every kind of bad token, so a caller learns nothing about why.
 export const INVALID_TOKEN = 'Invalid or expired token';
 
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+const authorizationHeader = (event: HttpEvent) => event.headers?.authorization ?? event.headers?.Authorization;
+
+/** The bearer token of a route that needs one: null without the header, 401 when it is malformed. */
 export function bearerToken(event: HttpEvent): string | null {
-  const header = event.headers?.authorization ?? event.headers?.Authorization;
+  const header = authorizationHeader(event);
   if (!header) return null;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  const m = BEARER.exec(header);
   if (!m) throw unauthorized(INVALID_TOKEN);
   return m[1]!;
+}
+
+/**
+ * The bearer token where signing in is optional (public routes): an Authorization header that is
+ * not a bearer token (`Basic ...`, garbage) is ignored like a dead token, never a 401.
+ */
+export function optionalBearerToken(event: HttpEvent): string | null {
+  return BEARER.exec(authorizationHeader(event) ?? '')?.[1] ?? null;
 }
 
 /**

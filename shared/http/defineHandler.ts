@@ -3,17 +3,17 @@ import httpCors from '@middy/http-cors';
 import type { z } from 'zod';
 import type { Principal } from '../auth/Principal.js';
 import type { LoginOrigin } from '../auth/startSession.js';
-import { ApiError, forbidden, payloadTooLarge, tooManyRequests, unauthorized } from '../errors.js';
+import { ApiError, badRequest, forbidden, payloadTooLarge, tooManyRequests, unauthorized } from '../errors.js';
 import { findRoute, roleAtLeast, routeKey, type RouteDefinition, type RouteKey } from '../routes.js';
 import { dependencies, type Dependencies } from '../runtime/Dependencies.js';
-import { authenticate, bearerToken } from './authenticate.js';
+import { authenticate, bearerToken, optionalBearerToken } from './authenticate.js';
 import { allowedOrigins, CORS_POLICY } from './cors.js';
 import { errorToResponse, jsonResponse } from './errorResponse.js';
 import { RateLimiter } from './RateLimiter.js';
 import { securityHeaders } from './securityHeaders.js';
 import type { ApiContext, HandlerResult, HttpEvent, HttpResponse } from './types.js';
 import { schemasFor, type BodyOf, type QueryOf } from './routeSchemas.js';
-import { parseWith } from './validation.js';
+import { ANY_CONTROL, CONTROL_CHARACTER_MESSAGE, parseWith } from './validation.js';
 import { newScope, RETRY_BUDGET_PER_REQUEST, runInRequestScope, type RequestScope } from '../resilience/requestScope.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metricsRegistry } from '../observability/MetricsRegistry.js';
@@ -113,16 +113,18 @@ function routeGuard(route: RouteDefinition): MiddlewareObj<HttpEvent, HttpRespon
         if (wait > 0) throw tooManyRequests('Too many requests, slow down', wait);
       }
 
-      const token = bearerToken(event);
       if (route.access !== 'public') {
+        const token = bearerToken(event);
         if (!token) throw unauthorized('Authentication required');
         const principal = await authenticate(deps, token);
         if (!roleAtLeast(principal.role, route.access)) throw forbidden('Insufficient permissions');
         request.context.rfh.principal = principal;
-      } else if (route.identifyCaller && token) {
+      } else if (route.identifyCaller) {
         // The rfh client sends its stored token everywhere, stale or not: on a public route a
-        // dead token just means an anonymous caller.
-        request.context.rfh.principal = await authenticate(deps, token).catch((err: unknown) => {
+        // dead token (or an Authorization header that is no bearer token at all) just means an
+        // anonymous caller. Public routes that never identify callers do not read the header.
+        const token = optionalBearerToken(event);
+        if (token) request.context.rfh.principal = await authenticate(deps, token).catch((err: unknown) => {
           if (err instanceof ApiError && err.status === 401) return null;
           throw err;
         });
@@ -147,6 +149,10 @@ function parseInput(body?: z.ZodType, query?: z.ZodType): MiddlewareObj<HttpEven
   return {
     before: (request) => {
       const { event } = request;
+      // Path parameters name things (packages, users, registries): no control character belongs in one.
+      for (const [name, value] of Object.entries(event.pathParameters ?? {})) {
+        if (value !== undefined && ANY_CONTROL.test(value)) throw badRequest(`Invalid path parameter ${name}: ${CONTROL_CHARACTER_MESSAGE}`);
+      }
       const raw = decodeBody(event);
       request.context.rfh.rawBody = raw;
       if (body) {
