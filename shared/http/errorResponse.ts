@@ -11,12 +11,35 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
 }
 
 /**
+ * SQLSTATEs with which PostgreSQL refuses a value the client sent, not the statement: validation
+ * should have caught these first, so each is logged, but the caller still gets a 400, never a 500.
+ */
+const REFUSED_INPUT: Record<string, string> = {
+  // character_not_in_repertoire, untranslatable_character: NUL in text or in JSON.
+  '22021': 'The request contains characters that cannot be stored (such as NUL)',
+  '22P05': 'The request contains characters that cannot be stored (such as NUL)',
+  // program_limit_exceeded, statement_too_complex: e.g. search text that is too complex.
+  '54000': 'The request is too complex to process: simplify it and try again',
+  '54001': 'The request is too complex to process: simplify it and try again',
+};
+
+function refusedInput(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && Object.hasOwn(REFUSED_INPUT, code) ? REFUSED_INPUT[code] : undefined;
+}
+
+/**
  * The one place where errors become HTTP. ApiError carries its status and a message meant for
- * people; a store failure becomes 503 with Retry-After; anything else is a bug, logged here
- * and answered with a constant 500 that leaks nothing.
+ * people; a store failure becomes 503 with Retry-After; a value the database refuses becomes 400;
+ * anything else is a bug, logged here and answered with a constant 500 that leaks nothing.
  */
 export function errorToResponse(err: unknown, requestId?: string): HttpResponse {
   if (err instanceof ApiError) return jsonResponse(err.status, { error: err.message }, err.headers);
+  const refused = refusedInput(err);
+  if (refused) {
+    logger.warn('input refused by the database', { requestId, code: (err as { code: string }).code, error: err instanceof Error ? err.message : String(err) });
+    return jsonResponse(400, { error: refused });
+  }
   if (err instanceof StoreUnavailableError) {
     logger.warn('store unavailable', { store: err.store, requestId, cause: String(err.cause) });
     return jsonResponse(
