@@ -68,14 +68,22 @@ export async function getRegistry(deps: Dependencies, name: string, caller: Prin
   return { body: registryBody(registry, role), etag: registryEtag(registry) };
 }
 
-/** The configuration version named by an If-Match header (`"v<n>"`); 428 without one. */
+/**
+ * The configuration version an update may apply to, from the If-Match header (RFC 9110, 13.1.1):
+ * `*` or a comma-separated list of ETags (`"v<n>"`) of which one is the version just read. The
+ * update itself is conditional on that version, so a change in between still ends in 412.
+ * 428 without the header.
+ */
 function expectedVersion(ifMatch: string | undefined, current: RegistryRecord): number {
   if (!ifMatch) {
     throw new ApiError(428, 'Send If-Match with the ETag from GET /v1/registries/{registry}, so concurrent edits cannot overwrite each other');
   }
-  const m = /^(?:W\/)?"v(\d{1,9})"$/.exec(ifMatch.trim());
-  if (!m) throw new ApiError(412, `If-Match does not match the registry's version (${registryEtag(current)}): reload and try again`);
-  return Number(m[1]);
+  const listed = ifMatch.split(',').map((tag) => tag.trim());
+  const matches = (tag: string) => tag === '*' || /^(?:W\/)?"v(\d{1,9})"$/.exec(tag)?.[1] === String(current.configVersion);
+  if (!listed.some(matches)) {
+    throw new ApiError(412, `If-Match does not match the registry's version (${registryEtag(current)}): reload and try again`);
+  }
+  return current.configVersion;
 }
 
 export async function updateRegistry(deps: Dependencies, name: string, ifMatch: string | undefined, changes: UpdateRegistryRequest, ctx: AuditContext) {
