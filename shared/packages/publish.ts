@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Principal } from '../auth/Principal.js';
 import { badRequest } from '../errors.js';
 import { parseWith } from '../http/validation.js';
+import { ensureOwnScope } from '../registries/ownScope.js';
 import type { Dependencies } from '../runtime/Dependencies.js';
 import { validateArchive } from './archiveValidator.js';
 import { manifestSchema } from './manifest.js';
@@ -26,6 +27,7 @@ export async function publish(deps: Dependencies, caller: Principal, body: Buffe
   assertPublishableName(manifest.name);
   await validateArchive(form.archive, { name: manifest.name, version: manifest.version });
 
+  await ensureOwnScope(deps, caller, manifest.name, { actor: caller, sourceIp });
   const sha256 = createHash('sha256').update(form.archive).digest('hex');
   await deps.blobs.put(sha256, form.archive);
   const outcome = await deps.packages.publish({ manifest, rawManifest, sha256, sizeBytes: form.archive.length, publisher: caller, sourceIp });

@@ -214,3 +214,42 @@ describe('private packages and API tokens', () => {
     await expect(api.server.runtime.deps.db.query('DELETE FROM registry.audit_log WHERE id = $1', [rows[0]!.id])).rejects.toThrow(/append-only/);
   });
 });
+
+describe("a publisher's own scope", () => {
+  it('the first publish of @<username>/... creates that registry: public, the publisher its admin, audited', async () => {
+    await person('Scoper');
+    const r = await publish(users.Scoper!.token, '@scoper/rules', '1.0.0');
+    expect(r.status).toBe(201);
+    const reg = await api.call('GET', '/v1/registries/scoper', { token: users.Scoper!.token });
+    expect(reg.status).toBe(200);
+    expect(reg.body).toMatchObject({ name: 'scoper', visibility: 'public', your_role: 'admin', created_by: 'Scoper' });
+    const audit = await api.call('GET', '/v1/registries/scoper/audit', { token: users.Scoper!.token });
+    expect(audit.body.map((a: { action: string }) => a.action).sort()).toEqual(['package.publish', 'registry.create']);
+    expect((await publish(users.Scoper!.token, '@scoper/rules', '1.0.1')).status).toBe(201);
+  });
+
+  it('never for another scope, for the user role or through an API token', async () => {
+    const foreign = await publish(users.owner!.token, '@anthropic/rules', '1.0.0');
+    expect(foreign.status).toBe(404);
+    expect(foreign.body.error).toContain('POST /v1/registries');
+    expect((await publish(users.plain!.token, '@plain/rules', '1.0.0')).status).toBe(404);
+    expect((await api.call('GET', '/v1/registries/anthropic', { token: root })).status).toBe(404);
+    expect((await api.call('GET', '/v1/registries/plain', { token: root })).status).toBe(404);
+  });
+
+  it('counts against the per-user cap', async () => {
+    const capped = await publish(users.capper!.token, '@capper/rules', '1.0.0');
+    expect(capped.status).toBe(403);
+    expect(capped.body.error).toMatch(/limit of 3 registries/);
+  });
+
+  it('two first publishes at once create one registry, and both publish', async () => {
+    await person('racer');
+    const replies = await Promise.all([publish(users.racer!.token, '@racer/a', '1.0.0'), publish(users.racer!.token, '@racer/b', '1.0.0')]);
+    expect(replies.map((r) => r.status)).toEqual([201, 201]);
+    const audit = await api.call('GET', '/v1/registries/racer/audit', { token: users.racer!.token });
+    expect(audit.body.filter((a: { action: string }) => a.action === 'registry.create')).toHaveLength(1);
+    const listed = await api.call('GET', '/v1/registries', { token: root });
+    expect(listed.body.filter((r: { name: string }) => r.name === 'racer')).toHaveLength(1);
+  });
+});
