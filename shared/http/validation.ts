@@ -20,6 +20,17 @@ export const ANY_CONTROL = /[\u0000-\u001F\u007F]/;
 
 export const CONTROL_CHARACTER_MESSAGE = 'must not contain control characters (such as NUL)';
 
+/** Half of a UTF-16 surrogate pair without the other half (`"\ud800"` in JSON): not text at all. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATE_MESSAGE = 'must be valid Unicode text (it contains half of a surrogate pair)';
+
+/** Why a string cannot be taken as text, if it cannot. */
+function textProblem(value: string): string | undefined {
+  if (UNWANTED_CONTROL.test(value)) return CONTROL_CHARACTER_MESSAGE;
+  if (LONE_SURROGATE.test(value)) return LONE_SURROGATE_MESSAGE;
+  return undefined;
+}
+
 type What = 'body' | 'query' | 'manifest';
 
 function describe(what: What, path: readonly PropertyKey[]): string {
@@ -30,15 +41,17 @@ function describe(what: What, path: readonly PropertyKey[]): string {
 }
 
 /**
- * Checks what no schema should have to: nesting depth, and control characters in every string
- * and key. Iterative, so arbitrarily deep input cannot overflow the stack here.
+ * Checks what no schema should have to: nesting depth, and every string and key is text that can
+ * be stored (no stray control characters, no lone surrogates). Iterative, so arbitrarily deep
+ * input cannot overflow the stack here.
  */
 function checkStructure(input: unknown, what: What): void {
   const pending: { value: unknown; path: PropertyKey[] }[] = [{ value: input, path: [] }];
   while (pending.length > 0) {
     const { value, path } = pending.pop()!;
     if (typeof value === 'string') {
-      if (UNWANTED_CONTROL.test(value)) throw badRequest(`Invalid ${describe(what, path)}: ${CONTROL_CHARACTER_MESSAGE}`);
+      const problem = textProblem(value);
+      if (problem) throw badRequest(`Invalid ${describe(what, path)}: ${problem}`);
       continue;
     }
     if (typeof value !== 'object' || value === null) continue;
@@ -46,7 +59,8 @@ function checkStructure(input: unknown, what: What): void {
       throw badRequest(`Invalid ${describe(what, path)}: nested too deeply (at most ${MAX_JSON_DEPTH} levels)`);
     }
     for (const [key, item] of Object.entries(value)) {
-      if (UNWANTED_CONTROL.test(key)) throw badRequest(`Invalid ${describe(what, path)}: keys ${CONTROL_CHARACTER_MESSAGE}`);
+      const problem = textProblem(key);
+      if (problem) throw badRequest(`Invalid ${describe(what, path)}: keys ${problem}`);
       pending.push({ value: item, path: [...path, Array.isArray(value) ? Number(key) : key] });
     }
   }
@@ -55,7 +69,7 @@ function checkStructure(input: unknown, what: What): void {
 /**
  * Parses input (a request body, a query, a manifest) with a schema; the first problem becomes a
  * 400 a person can act on. Before the schema, every input is bounded in depth and refused if any
- * of its strings or keys carries a control character no field takes.
+ * of its strings or keys is not storable text (a control character no field takes, a lone surrogate).
  */
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: What): z.infer<S> {
   checkStructure(input, what);

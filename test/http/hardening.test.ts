@@ -150,6 +150,15 @@ describe('NUL and other control characters', () => {
     }
     expect(await blobStored(archive)).toBe(false);
   });
+
+  it('lone UTF-16 surrogates in manifest fields and keys: 400 before the archive is stored', async () => {
+    const archive = await packageArchive('surrogate-pkg', '1.0.0');
+    for (const extra of ['"description":"a\\ud800b"', '"x":"\\udc00"', '"\\ud800":1']) {
+      const manifest = `{"name":"surrogate-pkg","version":"1.0.0","files":["rules.md"],${extra}}`;
+      expectJsonError(await publishRaw(publisherToken, manifest, archive), 400, /manifest.*Unicode/);
+    }
+    expect(await blobStored(archive)).toBe(false);
+  });
 });
 
 describe('deeply nested JSON', () => {
