@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageArchive } from '../support/archives.js';
+import { file, packageArchive, tgzOf } from '../support/archives.js';
 import { ROOT_PASSWORD, startTestServer, type ApiReply, type TestServer } from '../support/testServer.js';
 
 // Client mistakes that used to crash the process or answer 500: each must be a 4xx JSON error.
@@ -195,9 +195,11 @@ describe('search text PostgreSQL cannot parse as given', () => {
   });
 
   it('hyphenated names and negated words still search', async () => {
-    const archive = await packageArchive('secure-hyphen-rules', '1.0.0');
+    // The archive carries the very manifest sent along with it.
     const manifest = JSON.stringify({ name: 'secure-hyphen-rules', version: '1.0.0', description: 'security rules', files: ['rules.md'] });
-    expect((await publishRaw(publisherToken, manifest, archive)).status).toBe(201);
+    const archive = await tgzOf([file('rulestack.json', manifest), file('rules.md', '# Rules\n')]);
+    const published = await publishRaw(publisherToken, manifest, archive);
+    expect(published.status, published.text).toBe(201);
     const exact = await api.call('GET', '/v1/packages?q=secure-hyphen-rules');
     expect(exact.body[0]?.name).toBe('secure-hyphen-rules');
     const negated = await api.call('GET', '/v1/packages?q=security%20-nothing');
