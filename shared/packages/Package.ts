@@ -1,4 +1,5 @@
 import { ApiError, notFound } from '../errors.js';
+import { DEFAULT_REGISTRY } from '../registries/Registry.js';
 import { compareVersions, PACKAGE_NAME_PATTERN } from './manifest.js';
 
 export type Visibility = 'public' | 'private';
@@ -60,6 +61,11 @@ export interface PackageSummary {
 export const RESERVED_PACKAGE_NAMES = new Set(['versions', 'owners']);
 
 export function assertPublishableName(name: string): void {
+  // `@default/x` would land in the registry of unscoped packages beside `x`, under rules meant for
+  // unscoped names: the default registry has no scope.
+  if (name.startsWith(`@${DEFAULT_REGISTRY}/`)) {
+    throw new ApiError(400, `Invalid manifest.name: the scope @${DEFAULT_REGISTRY} is reserved; publish "${name.slice(name.indexOf('/') + 1)}" without a scope instead`);
+  }
   const last = name.slice(name.lastIndexOf('/') + 1);
   if (RESERVED_PACKAGE_NAMES.has(last)) {
     throw new ApiError(400, `Invalid manifest.name: "${last}" is reserved and cannot be a package name`);

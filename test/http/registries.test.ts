@@ -253,3 +253,55 @@ describe("a publisher's own scope", () => {
     expect(listed.body.filter((r: { name: string }) => r.name === 'racer')).toHaveLength(1);
   });
 });
+
+describe('package owners and registry rights', () => {
+  const owners = (method: 'PUT' | 'DELETE', pkg: string, username: string, token: string) =>
+    api.call(method, `/v1/packages/${pkg}/owners/${username}`, { token });
+
+  beforeAll(async () => {
+    for (const name of ['teamlead', 'mallory', 'boss-member']) await person(name);
+    await person('boss', 'admin');
+    expect((await createRegistry(users.teamlead!.token, { name: 'team' })).status).toBe(201);
+    for (const [who, role] of [['mallory', 'publisher'], ['boss', 'publisher']] as const) {
+      expect((await api.call('PUT', `/v1/registries/team/members/${who}`, { token: users.teamlead!.token, json: { role } })).status).toBe(200);
+    }
+    expect((await publish(users.mallory!.token, '@team/tool', '1.0.0')).status).toBe(201);
+  });
+
+  it("a registry admin manages the owners of the registry's packages without owning them", async () => {
+    const added = await owners('PUT', '@team/tool', 'TeamLead', users.teamlead!.token);
+    expect(added.status).toBe(200);
+    expect(added.body.owners).toEqual(['mallory', 'teamlead']);
+    const audit = await api.call('GET', '/v1/registries/team/audit', { token: users.teamlead!.token });
+    // The stored spelling, not the requester's.
+    expect(audit.body.find((a: { action: string }) => a.action === 'package.owner.add').details).toEqual({ owner: 'teamlead' });
+  });
+
+  it('an owner removed from the registry can no longer change owners; only members who may publish can become owners', async () => {
+    expect((await owners('PUT', '@team/tool', 'outsider', users.mallory!.token)).status).toBe(400); // not a member of team
+    expect((await api.call('DELETE', '/v1/registries/team/members/mallory', { token: users.teamlead!.token })).status).toBe(200);
+    const revenge = await owners('DELETE', '@team/tool', 'teamlead', users.mallory!.token);
+    expect(revenge.status).toBe(403);
+    expect(revenge.body.error).toMatch(/no longer have publishing rights/);
+    expect((await owners('PUT', '@team/tool', 'boss', users.mallory!.token)).status).toBe(403);
+    const undo = await owners('DELETE', '@team/tool', 'mallory', users.teamlead!.token);
+    expect(undo.status).toBe(200);
+    expect(undo.body.owners).toEqual(['teamlead']);
+  });
+
+  it("an admin's API token carries no admin powers: it publishes only what its creator owns", async () => {
+    const t = await api.call('POST', '/v1/registries/team/tokens', { token: users.boss!.token, json: { name: 'boss ci', scopes: ['publish'] } });
+    expect(t.status).toBe(201);
+    const viaToken = await publish(t.body.token, '@team/tool', '2.0.0');
+    expect(viaToken.status).toBe(403);
+    expect(viaToken.body.error).toMatch(/not an owner/);
+    // Signed in, the same admin may.
+    expect((await publish(users.boss!.token, '@team/tool', '2.0.0')).status).toBe(201);
+  });
+
+  it('the scope @default is reserved: unscoped names are the default registry', async () => {
+    const r = await publish(users.owner!.token, '@default/sneaky', '1.0.0');
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatch(/@default is reserved/);
+  });
+});

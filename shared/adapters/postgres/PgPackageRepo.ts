@@ -47,6 +47,12 @@ function toVersion(r: VersionRow): VersionRecord {
   };
 }
 
+interface OwnerChangeTarget {
+  id: number;
+  registryId: number;
+  registry: string;
+}
+
 const VERSION_SELECT = `
   SELECT v.id, v.package_id, p.name, v.version, v.description, v.tags, v.targets, v.license,
          v.sha256, v.size_bytes, u.username AS published_by, v.downloads, v.created_at, r.visibility
@@ -56,7 +62,8 @@ const VERSION_SELECT = `
     JOIN registry.users u ON u.id = v.published_by`;
 
 
-const isAdmin = (p: Principal) => roleAtLeast(p.role, 'admin');
+/** A global admin signed in: an API token never carries admin powers, whoever created it. */
+const isAdmin = (p: Principal) => roleAtLeast(p.role, 'admin') && !p.apiToken;
 
 const TSQUERY = "(websearch_to_tsquery('english', $1::text) || websearch_to_tsquery('simple', $1::text))";
 
@@ -314,11 +321,17 @@ export class PgPackageRepo implements PackageRepo {
     return rows[0] ? rows[0].owners : null;
   }
 
-  /** Locks the package row and checks the actor may manage its owners. */
-  private async lockForOwnerChange(tx: SqlClient, name: string, actor: Principal): Promise<{ id: number; registryId: number }> {
-    const { rows } = await tx.query<{ id: number; registry_id: number; owner: boolean; visible: boolean }>(
-      `SELECT p.id, p.registry_id,
+  /**
+   * Locks the package row and checks the actor may manage its owners, with their rights as they
+   * are now: a global admin; an admin of the package's registry; or an owner who may still publish
+   * there (the publisher role for unscoped packages, the publisher or admin role in the registry
+   * for scoped ones). An owner removed from a registry has no say over its packages any more.
+   */
+  private async lockForOwnerChange(tx: SqlClient, name: string, actor: Principal): Promise<OwnerChangeTarget> {
+    const { rows } = await tx.query<{ id: number; registry_id: number; registry: string; owner: boolean; visible: boolean; role: RegistryRole | null }>(
+      `SELECT p.id, p.registry_id, r.name AS registry,
               EXISTS (SELECT 1 FROM registry.package_owners o WHERE o.package_id = p.id AND o.user_id = $2) AS owner,
+              (SELECT m.role FROM registry.registry_members m WHERE m.registry_id = r.id AND m.user_id = $2) AS role,
               ${visibleRegistrySql(3)} AS visible
          FROM registry.packages p JOIN registry.registries r ON r.id = p.registry_id
         WHERE p.name = $1 FOR UPDATE OF p`,
@@ -326,8 +339,17 @@ export class PgPackageRepo implements PackageRepo {
     );
     const pkg = rows[0];
     if (!pkg || !pkg.visible) throw notFound(`Package ${name} not found`);
-    if (!pkg.owner && !isAdmin(actor)) throw forbidden(`Only owners of ${name} or admins can change its owners`);
-    return { id: pkg.id, registryId: pkg.registry_id };
+    const scoped = pkg.registry !== DEFAULT_REGISTRY;
+    const mayPublish = scoped ? pkg.role === 'publisher' || pkg.role === 'admin' : roleAtLeast(actor.role, 'publisher');
+    const allowed = isAdmin(actor) || (scoped && pkg.role === 'admin') || (pkg.owner && mayPublish);
+    if (!allowed) {
+      throw forbidden(
+        pkg.owner
+          ? `You no longer have publishing rights in registry "${pkg.registry}", so you cannot change the owners of ${name}`
+          : `Only owners of ${name}, admins of its registry or admins can change its owners`,
+      );
+    }
+    return { id: pkg.id, registryId: pkg.registry_id, registry: pkg.registry };
   }
 
   private async ownersOf(tx: SqlClient, packageId: number): Promise<string[]> {
@@ -341,21 +363,27 @@ export class PgPackageRepo implements PackageRepo {
 
   addOwner(name: string, username: string, ctx: AuditContext): Promise<string[]> {
     return this.db.transaction(async (tx) => {
-      const { id: packageId, registryId } = await this.lockForOwnerChange(tx, name, ctx.actor);
-      const { rows } = await tx.query<{ id: number; role: Role; active: boolean }>(
-        'SELECT id, role, active FROM registry.users WHERE lower(username) = lower($1)',
-        [username],
+      const { id: packageId, registryId, registry } = await this.lockForOwnerChange(tx, name, ctx.actor);
+      const { rows } = await tx.query<{ id: number; username: string; role: Role; active: boolean; registry_role: RegistryRole | null }>(
+        `SELECT u.id, u.username, u.role, u.active,
+                (SELECT m.role FROM registry.registry_members m WHERE m.registry_id = $2 AND m.user_id = u.id) AS registry_role
+           FROM registry.users u WHERE lower(u.username) = lower($1)`,
+        [username, registryId],
       );
       const user = rows[0];
       if (!user || !user.active) throw notFound(`User ${username} not found`);
-      if (!roleAtLeast(user.role, 'publisher')) {
-        throw new ApiError(400, `${username} cannot own packages: an owner must have the publisher role or above`);
+      // An owner must be able to publish the package: owning it would mean nothing otherwise.
+      if (registry === DEFAULT_REGISTRY && !roleAtLeast(user.role, 'publisher')) {
+        throw new ApiError(400, `${user.username} cannot own packages: an owner must have the publisher role or above`);
+      }
+      if (registry !== DEFAULT_REGISTRY && user.registry_role !== 'publisher' && user.registry_role !== 'admin') {
+        throw new ApiError(400, `${user.username} cannot own ${name}: an owner must have the publisher or admin role in registry "${registry}"`);
       }
       const added = await tx.query(
         'INSERT INTO registry.package_owners (package_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
         [packageId, user.id],
       );
-      if (added.rowCount > 0) await appendAudit(tx, registryId, ctx, 'package.owner.add', name, { owner: username });
+      if (added.rowCount > 0) await appendAudit(tx, registryId, ctx, 'package.owner.add', name, { owner: user.username });
       return this.ownersOf(tx, packageId);
     });
   }
