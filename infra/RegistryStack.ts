@@ -48,6 +48,7 @@ export class RegistryStack extends Stack {
       config,
       table: this.stores.sessionsTable,
       jwtSecret: this.stores.jwtSecret,
+      originSecret: this.stores.originSecret,
       bucket: this.stores.archiveBucket,
       database: this.database,
       network: this.network,
@@ -74,6 +75,7 @@ export class RegistryStack extends Stack {
       routes,
       apiDomain: this.httpApi.executeApiDomain,
       logBucket: this.stores.logBucket,
+      originSecret: this.stores.originSecret,
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       config,

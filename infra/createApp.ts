@@ -6,6 +6,7 @@ import { routes as routeTable, type RouteDefinition } from '../shared/routes.js'
 import { PROJECT_ROOT } from './bundling.js';
 import { environmentFromContext } from './config.js';
 import { RegistryStack } from './RegistryStack.js';
+import { WebAclStack } from './WebAclStack.js';
 
 /** The feature flags and defaults of cdk.json, so tests synthesize what `cdk synth` does. */
 function cdkJsonContext(): Record<string, unknown> {
@@ -24,7 +25,7 @@ export interface CreateAppOptions extends AppProps {
  * cdk-nag's AwsSolutions checks as a validation plugin: an unacknowledged finding fails
  * synthesis (`cdk synth` and `app.synth()`). Environment-agnostic unless `-c account=... -c region=...` are given.
  */
-export function createApp(options: CreateAppOptions = {}): { app: App; stack: RegistryStack } {
+export function createApp(options: CreateAppOptions = {}): { app: App; stack: RegistryStack; webAclStack?: WebAclStack } {
   const { routes = routeTable, nag = true, ...appProps } = options;
   const app = new App({ ...appProps, context: { ...cdkJsonContext(), ...appProps.context } });
   const read = (key: string) => app.node.tryGetContext(key) as unknown;
@@ -38,6 +39,16 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Re
     terminationProtection: config.name === 'prod',
     ...(typeof account === 'string' && typeof region === 'string' ? { env: { account, region } } : {}),
   });
+  // `-c webAcl=create`: also the us-east-1 web ACL with the per-client rate rules (WebAclStack).
+  const webAclStack =
+    read('webAcl') === 'create'
+      ? new WebAclStack(app, `RfhWebAcl-${config.name}`, {
+          config,
+          routes,
+          description: `Per-client rate limits (AWS WAF) for the RuleStack registry's CloudFront distribution (${config.name})`,
+          ...(typeof account === 'string' ? { env: { account } } : {}),
+        })
+      : undefined;
   if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
-  return { app, stack };
+  return { app, stack, ...(webAclStack ? { webAclStack } : {}) };
 }

@@ -57,6 +57,12 @@ export function applyNagSuppressions(stack: RegistryStack): void {
       'verifier accepts the previous key for one session lifetime.',
   );
   ack(
+    stores.originSecret,
+    'AwsSolutions-SMG4',
+    "CloudFront's origin secret is copied into the distribution's configuration at deploy time; a rotation would " +
+      'lock CloudFront out until the next deploy. Rotate by redeploying after put-secret-value (functions read it at cold start).',
+  );
+  ack(
     stores.rootPasswordSecret,
     'AwsSolutions-SMG4',
     'A bootstrap credential: the migration function hashes it into the root user only when no root user exists. ' +
@@ -102,8 +108,9 @@ export function applyNagSuppressions(stack: RegistryStack): void {
     ack(
       distribution,
       'AwsSolutions-CFR2',
-      'A CloudFront web ACL must live in us-east-1, outside this regional stack: pass its ARN as context webAclArn to ' +
-        'attach it. Until then abuse is limited by per-route API Gateway throttling and per-client limits in the handlers.',
+      'A CloudFront web ACL must live in us-east-1, outside this regional stack: deploy RfhWebAcl-<env> (-c webAcl=create, ' +
+        'infra/WebAclStack.ts) and pass its ARN as context webAclArn. Until then abuse is limited by per-route API Gateway ' +
+        'throttling and per-client limits in the handlers.',
     );
   }
 

@@ -28,6 +28,8 @@ export interface ApiFunctionsProps {
   config: EnvironmentConfig;
   table: dynamodb.ITableV2;
   jwtSecret: secretsmanager.ISecret;
+  /** CloudFront's origin secret: API functions refuse requests without it. */
+  originSecret: secretsmanager.ISecret;
   bucket: s3.IBucket;
   database: Database;
   network: Network;
@@ -156,7 +158,17 @@ export class ApiFunctions extends Construct {
         }),
       );
 
-      const environment: Record<string, string> = { ...this.runtimeEnvironment };
+      // CloudFront's origin secret: read, this one secret (API functions only: the queue consumer
+      // serves no HTTP).
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'CdnOriginSecret',
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [props.originSecret.secretArn],
+        }),
+      );
+
+      const environment: Record<string, string> = { ...this.runtimeEnvironment, ORIGIN_SECRET_ARN: props.originSecret.secretArn };
       if (needs.bucket !== 'none') {
         // s3:ListBucket on the bucket: HeadBucket (the health probe) needs it, and with it S3 answers
         // HeadObject on a missing archive 404 instead of 403 (S3BlobStore.exists relies on that). It

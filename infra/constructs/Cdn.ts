@@ -3,10 +3,14 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { RouteDefinition } from '../../shared/routes.js';
 import type { EnvironmentConfig } from '../config.js';
 import { planBehaviours, type CacheClass } from '../routePolicy.js';
+
+/** The origin custom header that proves a request came through this distribution (shared/http/defineHandler.ts reads it). */
+export const ORIGIN_VERIFY_HEADER_NAME = 'X-Origin-Verify';
 
 /** How long each cache class may be kept at the edge. The origin's Cache-Control decides within. */
 export const CACHE_TTLS: Record<Exclude<CacheClass, 'never'>, { default: Duration; max: Duration }> = {
@@ -31,10 +35,20 @@ export class Cdn extends Construct {
   constructor(
     scope: Construct,
     id: string,
-    props: { config: EnvironmentConfig; routes: readonly RouteDefinition[]; apiDomain: string; logBucket: s3.IBucket },
+    props: {
+      config: EnvironmentConfig;
+      routes: readonly RouteDefinition[];
+      apiDomain: string;
+      logBucket: s3.IBucket;
+      /** Sent with every origin request; the functions refuse requests without it. */
+      originSecret: secretsmanager.ISecret;
+    },
   ) {
     super(scope, id);
     const origin = new origins.HttpOrigin(props.apiDomain, {
+      // Resolved by CloudFormation at deploy time (a dynamic reference), never in the template.
+      // CloudFront overwrites a viewer's header of the same name, so it cannot be forged through it.
+      customHeaders: { [ORIGIN_VERIFY_HEADER_NAME]: props.originSecret.secretValue.unsafeUnwrap() },
       protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
       originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
       readTimeout: Duration.seconds(30),

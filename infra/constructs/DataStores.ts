@@ -21,6 +21,11 @@ export class DataStores extends Construct {
   readonly jwtSecret: secretsmanager.Secret;
   /** The root user's initial password, read only by the migration function. */
   readonly rootPasswordSecret: secretsmanager.Secret;
+  /**
+   * What CloudFront adds to every request it sends to the API (header X-Origin-Verify); the
+   * functions refuse requests without it, and trust a viewer address only with it.
+   */
+  readonly originSecret: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, config: EnvironmentConfig) {
     super(scope, id);
@@ -81,6 +86,11 @@ export class DataStores extends Construct {
     this.jwtSecret = new secretsmanager.Secret(this, 'JwtSigningKey', {
       description: 'HMAC key that signs the registry API bearer tokens',
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: secretRemoval,
+    });
+    this.originSecret = new secretsmanager.Secret(this, 'CdnOriginSecret', {
+      description: 'Sent by CloudFront to the registry API with every request (X-Origin-Verify): proof a request came through the CDN',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
       removalPolicy: secretRemoval,
     });
     this.rootPasswordSecret = new secretsmanager.Secret(this, 'RootPassword', {

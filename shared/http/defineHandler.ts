@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpCors from '@middy/http-cors';
 import type { z } from 'zod';
@@ -30,6 +31,7 @@ export interface HandlerInput<B, Q> {
   event: HttpEvent;
   /** Path parameters, already URL-decoded by API Gateway. */
   params: Record<string, string>;
+  /** The caller's address: the viewer's behind this stack's CDN, else the connection's. */
   sourceIp: string;
   /** The caller's address (as the rate limits see it) and user agent, e.g. to record on a login. */
   origin: LoginOrigin;
@@ -76,13 +78,28 @@ function header(event: HttpEvent, name: string): string | undefined {
 }
 
 /**
- * The client's address for per-client limits. Behind CloudFront, API Gateway sees CloudFront's
- * address, so CloudFront's viewer-address header (`ip:port`, IPv6 in brackets or bare) is used
- * when present. It can be forged by calling API Gateway directly; API Gateway's own per-route
- * throttling still bounds that.
+ * The header CloudFront adds to every request it sends to the API, with a secret that only the
+ * distribution and the functions know (CloudFront overwrites a viewer's header of the same name).
  */
-export function clientAddress(event: HttpEvent): string {
-  const viewer = header(event, 'cloudfront-viewer-address');
+export const ORIGIN_VERIFY_HEADER = 'x-origin-verify';
+
+/** Whether the request provably came through this stack's CloudFront. */
+export function cameThroughCdn(event: HttpEvent, originSecret: string): boolean {
+  const given = header(event, ORIGIN_VERIFY_HEADER);
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(originSecret);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * The client's address, for per-client limits, sessions and the audit log. Behind CloudFront,
+ * API Gateway sees CloudFront's address, so CloudFront's viewer-address header (`ip:port`, IPv6
+ * in brackets or bare) is used, but only on requests that carry the origin secret: anyone can
+ * send that header, so without proof of the CDN (and always in `npm start`) it is ignored.
+ */
+export function clientAddress(event: HttpEvent, originSecret?: string): string {
+  const viewer = originSecret && cameThroughCdn(event, originSecret) ? header(event, 'cloudfront-viewer-address') : undefined;
   if (viewer) {
     const ip = viewer.trim().replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
     if (ip.length > 0 && ip.length <= 45 && /^[0-9a-fA-F:.]+$/.test(ip)) return ip;
@@ -97,6 +114,11 @@ function routeGuard(route: RouteDefinition): MiddlewareObj<HttpEvent, HttpRespon
       const deps = request.context.dependencies ?? (await dependencies());
       request.context.rfh = { route, deps, principal: null, body: undefined, query: undefined, rawBody: Buffer.alloc(0) };
       const event = request.event;
+      // Where the stack has a CDN, the API answers only what came through it: calling API
+      // Gateway directly would skip the CDN's web ACL and forge the viewer's address.
+      if (deps.originSecret && !cameThroughCdn(event, deps.originSecret)) {
+        throw forbidden("Requests must go through the registry's public URL");
+      }
 
       const declared = Number(header(event, 'content-length') ?? NaN);
       const size = event.body ? (event.isBase64Encoded ? Math.floor((event.body.length * 3) / 4) : Buffer.byteLength(event.body)) : 0;
@@ -109,7 +131,7 @@ function routeGuard(route: RouteDefinition): MiddlewareObj<HttpEvent, HttpRespon
       }
 
       if (deps.config.rateLimitEnabled) {
-        const wait = rateLimiter.hit(`${route.method} ${route.path} ${clientAddress(event)}`, route.rateLimitPerMinute);
+        const wait = rateLimiter.hit(`${route.method} ${route.path} ${clientAddress(event, deps.originSecret)}`, route.rateLimitPerMinute);
         if (wait > 0) throw tooManyRequests('Too many requests, slow down', wait);
       }
 
@@ -237,8 +259,8 @@ export function defineHandler<K extends RouteKey>(spec: HandlerSpec<K>) {
         deps: state.deps,
         event,
         params: (event.pathParameters ?? {}) as Record<string, string>,
-        sourceIp: event.requestContext.http.sourceIp,
-        origin: { clientAddress: clientAddress(event), userAgent: event.requestContext.http.userAgent ?? '' },
+        sourceIp: clientAddress(event, state.deps.originSecret),
+        origin: { clientAddress: clientAddress(event, state.deps.originSecret), userAgent: event.requestContext.http.userAgent ?? '' },
       });
       // Side effects of this request leave the process before Lambda may freeze it.
       await state.deps.sideEffects.handOff();

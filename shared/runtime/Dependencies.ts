@@ -28,6 +28,11 @@ export interface Dependencies {
   loginThrottle: LoginThrottle;
   tokens: TokenService;
   passwords: Argon2PasswordHasher;
+  /**
+   * The secret CloudFront sends with every request (AWS, behind the CDN); absent locally. When
+   * set, requests without it are refused and only theirs are trusted with a viewer address.
+   */
+  originSecret?: string;
   /** last_login and download counts, applied in batches off the request path. */
   sideEffects: SideEffectQueue;
   /** Best-effort clean-up after a response (e.g. deleting revoked sessions' items). */

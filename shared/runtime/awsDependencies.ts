@@ -3,7 +3,7 @@ import { DynamoLoginThrottle } from '../adapters/dynamodb/DynamoLoginThrottle.js
 import { DynamoSessionStore } from '../adapters/dynamodb/DynamoSessionStore.js';
 import { PgDatabase } from '../adapters/postgres/PgDatabase.js';
 import { rdsIamAuthFromEnv } from '../adapters/postgres/rdsIamAuth.js';
-import { jwtSecretFromEnv } from './awsSecrets.js';
+import { jwtSecretFromEnv, originSecretFromEnv } from './awsSecrets.js';
 import { PgPackageRepo } from '../adapters/postgres/PgPackageRepo.js';
 import { PgRegistryRepo } from '../adapters/postgres/PgRegistryRepo.js';
 import { DynamoApiTokenStore } from '../adapters/dynamodb/DynamoApiTokenStore.js';
@@ -62,6 +62,8 @@ export function assembleDependencies(opts: {
   dynamoClient: DynamoDBClient;
   sessionsTable: string;
   jwtSecret: string;
+  /** The CDN's origin secret, where requests must come through the CDN. */
+  originSecret?: string;
   /** Where side effects go; default: applied in-process in batches. */
   sideEffects?: SideEffectQueue;
   env?: NodeJS.ProcessEnv;
@@ -72,6 +74,7 @@ export function assembleDependencies(opts: {
   const dynamo = guardSdkClient(opts.dynamoClient, guards.dynamodb);
   return {
     config,
+    ...(opts.originSecret ? { originSecret: opts.originSecret } : {}),
     guards,
     db,
     users: new PgUserRepo(db),
@@ -109,6 +112,7 @@ export async function createAwsDependencies(env: NodeJS.ProcessEnv = process.env
     sessionsTable: required(env, 'SESSIONS_TABLE'),
     // JWT_SECRET_ARN in AWS (read once per container), JWT_SECRET where there is no secret store.
     jwtSecret: await jwtSecretFromEnv(env),
+    originSecret: await originSecretFromEnv(env),
     sideEffects: env.SIDE_EFFECTS_QUEUE_URL
       ? new SqsSideEffectQueue(new SQSClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 } }), env.SIDE_EFFECTS_QUEUE_URL)
       : undefined,

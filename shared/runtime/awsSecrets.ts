@@ -69,3 +69,8 @@ export async function jwtSecretFromEnv(env: NodeJS.ProcessEnv = process.env, rea
   if (env.JWT_SECRET) return env.JWT_SECRET;
   throw new Error('Missing required environment variable JWT_SECRET_ARN (or JWT_SECRET outside AWS)');
 }
+
+/** The CDN's origin secret (ORIGIN_SECRET_ARN, set where the stack has a CDN); none otherwise. */
+export async function originSecretFromEnv(env: NodeJS.ProcessEnv = process.env, reader: SecretReader = secrets()): Promise<string | undefined> {
+  return env.ORIGIN_SECRET_ARN ? reader.value(env.ORIGIN_SECRET_ARN) : undefined;
+}

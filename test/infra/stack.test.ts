@@ -11,6 +11,7 @@ import { CACHE_TTLS } from '../../infra/constructs/Cdn.js';
 import { BLOBS_PREFIX, apiRouteKeys, dataNeeds, functionId, planBehaviours, routePaths, routeThrottle } from '../../infra/routePolicy.js';
 import { SESSIONS_TABLE } from '../../shared/adapters/dynamodb/sessionsTable.js';
 import { CORS_POLICY } from '../../shared/http/cors.js';
+import { ORIGIN_VERIFY_HEADER } from '../../shared/http/defineHandler.js';
 import { routeKey, routes } from '../../shared/routes.js';
 import { refId, synthesize, type Synthesized } from './support.js';
 import { hasSideEffectConsumer } from '../../infra/constructs/SideEffects.js';
@@ -85,6 +86,7 @@ describe('one Lambda function per route', () => {
     const env = p.Environment.Variables as Record<string, unknown>;
     expect(refId(env.SESSIONS_TABLE)).toBe(idOf(s.stack.stores.sessionsTable));
     expect(refId(env.JWT_SECRET_ARN)).toBe(idOf(s.stack.stores.jwtSecret));
+    expect(refId(env.ORIGIN_SECRET_ARN)).toBe(idOf(s.stack.stores.originSecret));
     expect(env).toMatchObject({ DATABASE_IAM_AUTH: 'true', DATABASE_USER: 'rfh_app', DATABASE_NAME: 'registry', DATABASE_PORT: '5432' });
     expect(refId(env.DATABASE_HOST)).toBe(idOf(s.stack.database.proxy!));
     expect(Object.keys(env)).not.toContain('JWT_SECRET');
@@ -299,6 +301,19 @@ describe('CloudFront', () => {
     expect(d.Logging).toBeDefined();
   });
 
+  it("sends the origin secret with every request, resolved at deploy time, under the header the functions check", () => {
+    const headers = distribution().Origins[0].OriginCustomHeaders as Array<{ HeaderName: string; HeaderValue: unknown }>;
+    expect(headers).toHaveLength(1);
+    expect(headers[0]!.HeaderName.toLowerCase()).toBe(ORIGIN_VERIFY_HEADER);
+    // A CloudFormation dynamic reference to the secret, never its value.
+    expect(JSON.stringify(headers[0]!.HeaderValue)).toMatch(/\{\{resolve:secretsmanager:/);
+    expect(JSON.stringify(headers[0]!.HeaderValue)).toContain(idOf(s.stack.stores.originSecret));
+    // Every API function may read it and is told where; nothing else is.
+    for (const fn of s.stack.apiFunctions.functions) {
+      expect(refId((props(idOf(fn.fn)).Environment.Variables as Record<string, unknown>).ORIGIN_SECRET_ARN)).toBe(idOf(s.stack.stores.originSecret));
+    }
+  });
+
   it('caches blobs and published versions for up to a year, package pages briefly, auth never', () => {
     const behaviours = distribution().CacheBehaviors as any[];
     const byPattern = new Map(behaviours.map((b) => [b.PathPattern, b]));
@@ -369,7 +384,8 @@ describe('least privilege', () => {
           break;
         case 'secretsmanager':
           expect(st.Action).toEqual(['secretsmanager:GetSecretValue']);
-          expect(st.Resource).toEqual([{ Ref: jwtId }]);
+          // The JWT key and CloudFront's origin secret, nothing else.
+          for (const r of st.Resource) expect([jwtId, idOf(s.stack.stores.originSecret)]).toContain(refId(r));
           break;
         case 's3':
           expect(needs.bucket).not.toBe('none');
