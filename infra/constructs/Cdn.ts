@@ -14,9 +14,10 @@ export const ORIGIN_VERIFY_HEADER_NAME = 'X-Origin-Verify';
 
 /** How long each cache class may be kept at the edge. The origin's Cache-Control decides within. */
 export const CACHE_TTLS: Record<Exclude<CacheClass, 'never'>, { default: Duration; max: Duration }> = {
-  // Blobs and published versions send `max-age=31536000, immutable`; without a header (a redirect
-  // to a short-lived URL should send its own short max-age) only five minutes.
-  immutable: { default: Duration.minutes(5), max: Duration.days(365) },
+  // Blobs and published versions: their bytes never change, but their visibility can, so the
+  // origin sends `s-maxage=300, stale-while-revalidate=60` (private ones `no-store`) and the edge
+  // keeps nothing longer than five minutes whatever a response says.
+  immutable: { default: Duration.minutes(5), max: Duration.minutes(5) },
   // Package pages, search, the API document.
   brief: { default: Duration.seconds(30), max: Duration.minutes(5) },
 };
@@ -25,8 +26,12 @@ export const CACHE_TTLS: Record<Exclude<CacheClass, 'never'>, { default: Duratio
  * CloudFront in front of the HTTP API. The default behaviour caches nothing and forwards every
  * viewer header except Host (so Authorization reaches the API); only public GET routes get
  * cached behaviours, planned from the route table (routePolicy.planBehaviours). Their cache keys
- * hold the path, the Origin header (CORS answers vary with it) and, for brief ones, the query
- * string: never Authorization or cookies, which are not forwarded on those behaviours at all.
+ * hold the path, the Origin header (CORS answers vary with it), Authorization and, for brief
+ * ones, the query string. Authorization is in the key because that is the only way CloudFront
+ * forwards it on a cached behaviour: anonymous callers share one entry, a signed-in caller's
+ * request (members and read tokens of private registries) reaches the API and is cached, if at
+ * all, under that caller's own token. Private answers say `private, no-store` and are never kept.
+ * Cookies are neither keyed nor forwarded.
  */
 export class Cdn extends Construct {
   readonly distribution: cloudfront.Distribution;
@@ -60,7 +65,7 @@ export class Cdn extends Construct {
         minTtl: Duration.seconds(0),
         defaultTtl: CACHE_TTLS[cls].default,
         maxTtl: CACHE_TTLS[cls].max,
-        headerBehavior: cloudfront.CacheHeaderBehavior.allowList('Origin'),
+        headerBehavior: cloudfront.CacheHeaderBehavior.allowList('Origin', 'Authorization'),
         queryStringBehavior:
           cls === 'immutable' ? cloudfront.CacheQueryStringBehavior.none() : cloudfront.CacheQueryStringBehavior.all(),
         cookieBehavior: cloudfront.CacheCookieBehavior.none(),
@@ -70,7 +75,7 @@ export class Cdn extends Construct {
     const policies = { immutable: cachePolicy('immutable'), brief: cachePolicy('brief') };
     // Besides the cache key: what CORS preflights need, and the viewer's address for per-client limits.
     const cachedRequests = new cloudfront.OriginRequestPolicy(this, 'CachedRequests', {
-      comment: 'Cached public GETs: no Authorization, no cookies',
+      comment: 'Cached public GETs: no cookies (Authorization travels in the cache key)',
       headerBehavior: cloudfront.OriginRequestHeaderBehavior.allowList(
         'Access-Control-Request-Method',
         'Access-Control-Request-Headers',

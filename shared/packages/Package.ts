@@ -107,6 +107,7 @@ export function versionBody(v: VersionRecord) {
     size: v.sizeBytes,
     published_by: v.publishedBy,
     downloads: v.downloads,
+    visibility: v.visibility,
     created_at: v.createdAt.toISOString(),
     published_at: v.createdAt.toISOString(),
   };

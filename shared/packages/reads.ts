@@ -5,11 +5,16 @@ import type { Dependencies } from '../runtime/Dependencies.js';
 import type { Viewer } from '../registries/Viewer.js';
 import { versionBody, type PackageRecord, type Visibility } from './Package.js';
 
-/** Immutable things (a version, an archive) may be cached anywhere for a year. */
-export const IMMUTABLE = 'public, max-age=31536000, immutable';
+/**
+ * A published version and its archive: the bytes never change, but whether they may be shown
+ * does (a registry turned private) and so does what a version shows (downloads). Shared caches
+ * (CloudFront) keep them at most 5 minutes and may serve them 1 minute longer while refreshing,
+ * so a registry turned private is gone from the CDN within 6 minutes, with no invalidation.
+ */
+export const PUBLIC_RELEASE = 'public, max-age=60, s-maxage=300, stale-while-revalidate=60';
 /** Package pages and search change with every publish: cache briefly. */
 export const SHORT_LIVED = 'public, max-age=60';
-/** Anything of a private registry: never in a shared cache (CloudFront keys ignore Authorization). */
+/** Anything of a private registry: never in any cache. */
 export const PRIVATE = 'private, no-store';
 
 export const cacheFor = (visibility: Visibility, publicPolicy: string) => (visibility === 'public' ? publicPolicy : PRIVATE);
@@ -42,7 +47,7 @@ export async function getPackage(deps: Dependencies, name: string, viewer: Viewe
 export async function getVersion(deps: Dependencies, name: string, version: string, viewer: Viewer) {
   const v = await deps.packages.getVersion(name, version, viewer);
   if (!v) throw notFound(`Version ${name}@${version} not found`);
-  return { body: versionBody(v), cacheControl: cacheFor(v.visibility, IMMUTABLE) };
+  return { body: versionBody(v), cacheControl: cacheFor(v.visibility, PUBLIC_RELEASE) };
 }
 
 export async function searchPackages(deps: Dependencies, query: SearchQuery, viewer: Viewer) {
@@ -70,5 +75,5 @@ export async function downloadArchive(deps: Dependencies, rawHash: string, viewe
   const blob = await deps.blobs.download(sha256);
   if (!blob) throw notFound(`No archive with SHA-256 ${sha256}`);
   deps.sideEffects.enqueue({ kind: 'download', sha256 });
-  return { sha256, blob, cacheControl: cacheFor(archive.visibility, IMMUTABLE) };
+  return { sha256, blob, cacheControl: cacheFor(archive.visibility, PUBLIC_RELEASE) };
 }

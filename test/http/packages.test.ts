@@ -68,13 +68,17 @@ describe('publish', () => {
     expect(v.status).toBe(200);
     expect(v.body).toMatchObject({ name: 'secure-coding', version: '1.0.0', sha256: sha, size_bytes: archive.length, size: archive.length, targets: ['cursor'], tags: ['security'] });
     for (const k of ['id', 'package_id', 'description', 'created_at', 'published_at']) expect(v.body).toHaveProperty(k);
-    expect(v.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
-    expect(v.headers.get('etag')).toBe(`"${sha}"`);
+    // Shared caches keep a version 5 minutes (+1 stale): its registry may turn private.
+    expect(v.headers.get('cache-control')).toBe('public, max-age=60, s-maxage=300, stale-while-revalidate=60');
+    const etag = v.headers.get('etag')!;
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
+    const again = await api.call('GET', '/v1/packages/secure-coding/versions/1.0.0', { headers: { 'if-none-match': `W/"x", ${etag}` } });
+    expect(again.status).toBe(304);
 
     const blob = await fetch(`${api.url}/v1/blobs/${sha}`);
     expect(blob.status).toBe(200);
     expect(blob.headers.get('content-type')).toBe('application/gzip');
-    expect(blob.headers.get('cache-control')).toContain('immutable');
+    expect(blob.headers.get('cache-control')).toBe('public, max-age=60, s-maxage=300, stale-while-revalidate=60');
     const bytes = Buffer.from(await blob.arrayBuffer());
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(sha);
 

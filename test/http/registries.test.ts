@@ -305,3 +305,31 @@ describe('package owners and registry rights', () => {
     expect(r.body.error).toMatch(/@default is reserved/);
   });
 });
+
+describe('caching of a registry that turns private', () => {
+  it('public versions and archives are cacheable for minutes with a content ETag; once private, never cached and gone for outsiders', async () => {
+    await person('flipper');
+    expect((await createRegistry(users.flipper!.token, { name: 'flip' })).status).toBe(201);
+    const published = await publish(users.flipper!.token, '@flip/rules', '1.0.0');
+    expect(published.status).toBe(201);
+    const before = await api.call('GET', '/v1/packages/@flip/rules/versions/1.0.0');
+    expect(before.headers.get('cache-control')).toMatch(/^public, .*s-maxage=300, stale-while-revalidate=60$/);
+    const blob = await fetch(`${api.url}/v1/blobs/${published.body.sha256}`);
+    expect(blob.headers.get('cache-control')).not.toMatch(/immutable|31536000/);
+
+    const reg = await api.call('GET', '/v1/registries/flip', { token: users.flipper!.token });
+    const flipped = await api.call('PATCH', '/v1/registries/flip', { token: users.flipper!.token, json: { visibility: 'private' }, headers: { 'if-match': reg.headers.get('etag')! } });
+    expect(flipped.status).toBe(200);
+
+    expect((await api.call('GET', '/v1/packages/@flip/rules/versions/1.0.0')).status).toBe(404);
+    expect((await api.call('GET', `/v1/blobs/${published.body.sha256}`)).status).toBe(404);
+    const member = await api.call('GET', '/v1/packages/@flip/rules/versions/1.0.0', { token: users.flipper!.token });
+    expect(member.status).toBe(200);
+    expect(member.headers.get('cache-control')).toBe('private, no-store');
+    // What the answer shows changed (its visibility), so its ETag did too: a cache revalidating
+    // with the old one gets the new answer, not a 304.
+    expect(member.headers.get('etag')).not.toBe(before.headers.get('etag'));
+    const revalidated = await api.call('GET', '/v1/packages/@flip/rules/versions/1.0.0', { token: users.flipper!.token, headers: { 'if-none-match': before.headers.get('etag')! } });
+    expect(revalidated.status).toBe(200);
+  });
+});
