@@ -70,7 +70,11 @@ export class StoreGuard {
       if (state === CircuitState.Open) this.openedAt = Date.now();
       logger.warn('circuit state change', { store, state: this.describe(state) });
     });
-    this.breaker.onFailure(() => this.stats.failures++);
+    // Only failures of the store: the breaker also reports errors it lets through unhandled (a bug,
+    // a refused permission), which say nothing about the store's health.
+    this.breaker.onFailure(({ handled }) => {
+      if (handled) this.stats.failures++;
+    });
     const r = options.retry;
     const retries = r
       ? retry(

@@ -12,7 +12,7 @@ import {
 import type { Role } from '../../routes.js';
 import type { AuthStateChange } from '../../ports/UserRepo.js';
 import { SessionCollisionError, type Session, type SessionLookup, type SessionStore, type UserAuthState } from '../../ports/SessionStore.js';
-import { callDynamo, isConditionFailed, toDynamoStoreError } from './dynamoErrors.js';
+import { callDynamo, isConditionFailed, unprocessedKeysError } from './dynamoErrors.js';
 import { fromItem, toItem } from './items.js';
 import { SESSIONS_TABLE, sessionKey, userStateKey } from './sessionsTable.js';
 
@@ -112,7 +112,7 @@ export class DynamoSessionStore implements SessionStore {
       ),
     );
     // Two small keys never exceed BatchGet limits; unprocessed keys only come with throttling.
-    if (Object.keys(out.UnprocessedKeys ?? {}).length > 0) throw toDynamoStoreError(new Error('Unprocessed keys'));
+    if (Object.keys(out.UnprocessedKeys ?? {}).length > 0) throw unprocessedKeysError();
     const items = (out.Responses?.[this.tableName] ?? []).map((i) => fromItem<SessionItem | UserStateItem>(i));
     const s = items.find((i) => i.pk === sk) as SessionItem | undefined;
     const u = items.find((i) => i.pk === uk) as UserStateItem | undefined;
@@ -143,7 +143,7 @@ export class DynamoSessionStore implements SessionStore {
     const found: Array<SessionItem | UserStateItem> = [];
     let keys = pks.map((pk) => toItem({ pk }));
     for (let attempt = 0; keys.length > 0; attempt++) {
-      if (attempt > UNPROCESSED_RETRIES) throw toDynamoStoreError(new Error('Unprocessed keys'));
+      if (attempt > UNPROCESSED_RETRIES) throw unprocessedKeysError();
       const out = await callDynamo(() =>
         this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } })),
       );

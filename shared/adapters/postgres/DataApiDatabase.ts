@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-rds-data';
 import { StoreUnavailableError } from '../../errors.js';
 import type { Database, QueryResult, SqlClient } from '../../ports/Database.js';
+import { isSdkUnavailable } from '../../resilience/sdkErrors.js';
 import { toStoreError } from './storeErrors.js';
 
 /**
@@ -163,7 +164,12 @@ export function toDataApiError(err: unknown): unknown {
     },
     err,
   );
-  if (UNAVAILABLE_NAMES.has(awsName) || (status !== undefined && (status >= 500 || status === 429)) || UNAVAILABLE_MESSAGES.test(message)) {
+  if (
+    UNAVAILABLE_NAMES.has(awsName) ||
+    (status !== undefined && (status >= 500 || status === 429)) ||
+    UNAVAILABLE_MESSAGES.test(message) ||
+    isSdkUnavailable(err)
+  ) {
     return new StoreUnavailableError('postgres', mapped);
   }
   // SQLSTATE classes 08/40001/40P01/53/57/58 and network error codes, as for node-postgres.

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { StoreUnavailableError } from '../../errors.js';
+import { isSdkUnavailable } from '../../resilience/sdkErrors.js';
 import { assertSha256, type BlobDownload, type BlobStore } from '../../ports/BlobStore.js';
 
 interface AwsLikeError {
@@ -35,40 +36,17 @@ const isAlreadyExists = (err: unknown) => nameOf(err) === 'PreconditionFailed' |
 const isConditionalConflict = (err: unknown) =>
   nameOf(err) === 'ConditionalRequestConflict' || statusOf(err) === 409;
 
-// Server-side or transient failures, whatever status they come with.
-const UNAVAILABLE_NAMES = new Set([
-  'SlowDown',
-  'ServiceUnavailable',
-  'InternalError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'TimeoutError',
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-]);
-
-// Errors in our own code, not in the store: they stay as they are (a bug, answered 500).
-const PROGRAMMING_ERRORS = new Set(['TypeError', 'RangeError', 'ReferenceError', 'SyntaxError']);
-
 /**
- * Maps an S3 failure: server errors (5xx), throttling (SlowDown, 429), timeouts and network
- * failures (ECONNREFUSED, ECONNRESET, …) mean "unavailable now"; errors about the request
- * itself (AccessDenied, InvalidRequest, NoSuchBucket: any other 4xx) are rethrown as they are.
+ * Maps an S3 failure. Throttling (SlowDown, 429), server errors (5xx), timeouts (TimeoutError,
+ * RequestTimeout, 408) and network failures (ECONNREFUSED, ECONNRESET, …) mean "unavailable now"
+ * (isSdkUnavailable, the SDK's own retry classes). Everything else is rethrown as it is, to end as
+ * a logged 500 that the breaker does not count: errors about the request or the configuration
+ * (AccessDenied, InvalidRequest, NoSuchBucket: any other 4xx), missing credentials, and errors in
+ * our own code (TypeError).
  */
 export function toS3StoreError(err: unknown): unknown {
   if (err instanceof StoreUnavailableError) return err;
-  const name = nameOf(err);
-  if (name && UNAVAILABLE_NAMES.has(name)) return new StoreUnavailableError('blobs', err);
-  const status = statusOf(err);
-  if (status !== undefined) {
-    return status >= 500 || status === 408 || status === 429 ? new StoreUnavailableError('blobs', err) : err;
-  }
-  // No HTTP answer at all: a system error (code ECONNREFUSED, ETIMEDOUT, …), an abort, or a bug.
-  const code = (err as AwsLikeError | null)?.code;
-  if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return new StoreUnavailableError('blobs', err);
-  if (name && PROGRAMMING_ERRORS.has(name)) return err;
-  return new StoreUnavailableError('blobs', err);
+  return isSdkUnavailable(err) ? new StoreUnavailableError('blobs', err) : err;
 }
 
 const CONFLICT_RETRIES = 3;
