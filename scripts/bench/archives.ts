@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 
 // Package archives and publish requests built in memory with tar-stream (small archives only),
@@ -34,7 +34,31 @@ export async function tarOf(entries: Entry[]): Promise<Buffer> {
 
 export const tgzOf = async (entries: Entry[]) => gzipSync(await tarOf(entries));
 
-/** The manifest `rfh publish` sends, matching the archive's rulestack.json. */
+/** Optional fields of a gzip member's header (RFC 1952): FEXTRA, FNAME, FCOMMENT. */
+export interface GzipHeaderFields {
+  extra?: Uint8Array;
+  name?: string;
+  comment?: string;
+}
+
+/** One gzip member of `data`, with a hand-written header carrying the given optional fields. */
+export function gzipMember(data: Uint8Array, fields: GzipHeaderFields = {}): Buffer {
+  const flags = (fields.extra ? 0x04 : 0) | (fields.name !== undefined ? 0x08 : 0) | (fields.comment !== undefined ? 0x10 : 0);
+  const parts: Buffer[] = [Buffer.from([0x1f, 0x8b, 8, flags, 0, 0, 0, 0, 0, 0xff])];
+  if (fields.extra) {
+    const length = Buffer.alloc(2);
+    length.writeUInt16LE(fields.extra.length);
+    parts.push(length, Buffer.from(fields.extra));
+  }
+  if (fields.name !== undefined) parts.push(Buffer.from(`${fields.name}\0`, 'latin1'));
+  if (fields.comment !== undefined) parts.push(Buffer.from(`${fields.comment}\0`, 'latin1'));
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc32(data), 0);
+  trailer.writeUInt32LE(data.length % 2 ** 32, 4);
+  return Buffer.concat([...parts, deflateRawSync(data), trailer]);
+}
+
+/** The manifest `rfh pack` embeds as rulestack.json and `rfh publish` sends alongside the archive. */
 export const manifestFor = (name: string, version: string, files: string[]) => ({
   name,
   version,
@@ -44,12 +68,14 @@ export const manifestFor = (name: string, version: string, files: string[]) => (
   files,
 });
 
-/** A valid package archive as `rfh pack` makes it: rulestack.json at the root plus rule files. */
+/** A package archive: `manifest` as rulestack.json at the root, then the files. */
+export function archiveOf(manifest: object, files: Record<string, string>): Promise<Buffer> {
+  return tgzOf([file('rulestack.json', JSON.stringify(manifest)), ...Object.entries(files).map(([n, c]) => file(n, c))]);
+}
+
+/** A valid package archive as `rfh pack` makes it, its rulestack.json being manifestFor(...). */
 export function packageArchive(name: string, version: string, files: Record<string, string> = { 'rules.md': '# Rules\n' }): Promise<Buffer> {
-  return tgzOf([
-    file('rulestack.json', JSON.stringify({ name, version, description: `${name} rules`, files: Object.keys(files) })),
-    ...Object.entries(files).map(([n, c]) => file(n, c)),
-  ]);
+  return archiveOf(manifestFor(name, version, Object.keys(files)), files);
 }
 
 /** Rule text of about `bytes` bytes (compresses like prose, not like zeros). */

@@ -83,8 +83,12 @@ export function packageNameFromPath(params: Record<string, string>): string {
   return name;
 }
 
-/** Newest first; releases above pre-releases of the same core, as semver orders them. */
-export const sortVersionsNewestFirst = (versions: string[]) => [...versions].sort((a, b) => compareVersions(b, a));
+/**
+ * Newest first; releases above pre-releases of the same core, as semver orders them. Versions equal
+ * in precedence (stored before such twins were refused) keep a fixed order, by their text.
+ */
+export const sortVersionsNewestFirst = (versions: string[]) =>
+  [...versions].sort((a, b) => compareVersions(b, a) || (a < b ? 1 : a > b ? -1 : 0));
 
 /** The version `latest` points at: the highest release, or the highest pre-release if there is none. */
 export function latestOf(versions: string[]): string | null {

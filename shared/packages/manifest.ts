@@ -1,10 +1,12 @@
+import semver from 'semver';
 import { z } from 'zod';
 
 // The package manifest as `rfh publish` sends it (and as `rfh pack` embeds it in the archive
 // as rulestack.json). The same schemas validate requests and describe them in OpenAPI.
 
-// Name and version patterns are the client's own, character for character, so anything the
-// client accepts the server accepts too.
+// Name and version patterns are the client's own, character for character. A version must also
+// be valid Semantic Versioning 2.0.0 (no leading zeros, numbers below 2^53), so that two spellings
+// of one version (1.0.0 and 01.0.0) cannot both be published.
 export const PACKAGE_NAME_PATTERN = /^(@[a-z0-9][a-z0-9\-_]*\/)?[a-z0-9][a-z0-9\-_]*$/;
 // npm's limit; long enough for any real scoped name, short enough for keys and URLs.
 export const PACKAGE_NAME_MAX = 214;
@@ -38,7 +40,11 @@ export const packageVersion = z
   .string({ error: 'must be a string' })
   .min(1, 'is required')
   .max(VERSION_MAX, `must be at most ${VERSION_MAX} characters`)
-  .regex(VERSION_PATTERN, 'must be a version like 1.2.3, 1.2.3-beta or 1.2.3+build');
+  .regex(VERSION_PATTERN, 'must be a version like 1.2.3, 1.2.3-beta or 1.2.3+build')
+  .refine(
+    (version) => !VERSION_PATTERN.test(version) || semver.parse(version) !== null,
+    'must be a semantic version (semver.org): numbers without leading zeros (1.2.3, not 01.2.3) and below 2^53',
+  );
 
 /**
  * The Go client omits empty lists (`omitempty`) and would send a nil slice as null, so absent
@@ -97,58 +103,48 @@ export const manifestSchema = z.object(
 
 export type Manifest = z.output<typeof manifestSchema>;
 
-interface ParsedVersion {
-  core: [string, string, string];
-  prerelease: string[];
+/**
+ * What a publish form's manifest states: name and version always, every other field only when
+ * the form gave it (absent or null states nothing). The archive's rulestack.json must agree.
+ */
+export type ManifestClaims = Pick<Manifest, 'name' | 'version'> & Partial<Pick<Manifest, 'description' | 'targets' | 'tags' | 'files' | 'license'>>;
+
+export function claimsOf(manifest: Manifest, raw: unknown): ManifestClaims {
+  const given = (field: string) => typeof raw === 'object' && raw !== null && (raw as Record<string, unknown>)[field] != null;
+  return {
+    name: manifest.name,
+    version: manifest.version,
+    ...(given('description') && { description: manifest.description }),
+    ...(given('targets') && { targets: manifest.targets }),
+    ...(given('tags') && { tags: manifest.tags }),
+    ...(given('files') && { files: manifest.files }),
+    ...(given('license') && { license: manifest.license ?? '' }),
+  };
 }
 
-function parseVersion(version: string): ParsedVersion {
-  if (!VERSION_PATTERN.test(version)) throw new TypeError(`Not a package version: ${JSON.stringify(version)}`);
-  const withoutBuild = version.split('+', 1)[0] as string;
-  const dash = withoutBuild.indexOf('-');
-  const core = (dash === -1 ? withoutBuild : withoutBuild.slice(0, dash)).split('.') as [string, string, string];
-  const prerelease = dash === -1 ? [] : withoutBuild.slice(dash + 1).split('.');
-  return { core, prerelease };
-}
+// Versions stored before the semver check above may have leading zeros: read loosely for ordering.
+const parsedVersion = (version: string) => semver.parse(version, { loose: true });
 
-/** Compares digit strings by value without Number's 2^53 ceiling: the pattern allows any length. */
-function compareNumeric(a: string, b: string): number {
-  const x = a.replace(/^0+(?=\d)/, '');
-  const y = b.replace(/^0+(?=\d)/, '');
-  if (x.length !== y.length) return x.length < y.length ? -1 : 1;
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
-const NUMERIC_IDENTIFIER = /^\d+$/;
-
-function compareIdentifiers(a: string, b: string): number {
-  const aNumeric = NUMERIC_IDENTIFIER.test(a);
-  const bNumeric = NUMERIC_IDENTIFIER.test(b);
-  if (aNumeric && bNumeric) return compareNumeric(a, b);
-  if (aNumeric !== bNumeric) return aNumeric ? -1 : 1;
+/**
+ * Semantic-versioning precedence (semver.org, section 11) as the semver package computes it:
+ * negative when a comes before b, 0 when they are equal in precedence (they differ only in build
+ * metadata, or, for versions stored before leading zeros were refused, in leading zeros).
+ * A stored string semver cannot read (a number beyond 2^53) sorts below every version.
+ */
+export function compareVersions(a: string, b: string): number {
+  const x = parsedVersion(a);
+  const y = parsedVersion(b);
+  if (x && y) return x.compare(y);
+  if (x || y) return x ? 1 : -1;
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
- * Semantic-versioning precedence (semver.org, section 11): negative when a comes before b.
- * A pre-release sorts before its release, build metadata is ignored, so two different strings
- * (1.0.0+a and 1.0.0+b, or 01.0.0 and 1.0.0) can compare equal; versions are still stored and
- * looked up by their exact string. Throws TypeError for strings that are not versions.
+ * The key two versions of a package share exactly when they are equal in precedence: the version
+ * without its build metadata, as semver normalises it. For versions that passed packageVersion.
  */
-export function compareVersions(a: string, b: string): number {
-  const x = parseVersion(a);
-  const y = parseVersion(b);
-  for (let i = 0; i < 3; i++) {
-    const order = compareNumeric(x.core[i] as string, y.core[i] as string);
-    if (order !== 0) return order;
-  }
-  if (x.prerelease.length === 0 || y.prerelease.length === 0) {
-    return Math.sign(y.prerelease.length - x.prerelease.length) || 0;
-  }
-  const shared = Math.min(x.prerelease.length, y.prerelease.length);
-  for (let i = 0; i < shared; i++) {
-    const order = compareIdentifiers(x.prerelease[i] as string, y.prerelease[i] as string);
-    if (order !== 0) return order;
-  }
-  return Math.sign(x.prerelease.length - y.prerelease.length) || 0;
+export function precedenceKey(version: string): string {
+  const parsed = semver.parse(version);
+  if (!parsed) throw new TypeError(`Not a semantic version: ${JSON.stringify(version)}`);
+  return parsed.version;
 }

@@ -1,2 +1,2 @@
 // Hand-made package archives for tests: the same builders the benchmark uses.
-export { file, packageArchive, tarOf, tgzOf, type Entry } from '../../scripts/bench/archives.js';
+export { archiveOf, file, gzipMember, manifestFor, packageArchive, tarOf, tgzOf, type Entry, type GzipHeaderFields } from '../../scripts/bench/archives.js';

@@ -1,13 +1,13 @@
 import { Readable } from 'node:stream';
-import { createGzip, gzipSync } from 'node:zlib';
+import { createGzip, deflateRawSync, gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../shared/errors.js';
 import { validateArchive } from '../../shared/packages/archiveValidator.js';
-import { file, tarOf, tgzOf, type Entry } from '../support/archives.js';
+import { file, gzipMember, tarOf, tgzOf, type Entry } from '../support/archives.js';
 
 const expected = { name: 'security-rules', version: '1.2.0' };
-const manifestJson = JSON.stringify({ ...expected, description: 'Secure code', files: ['*.md'] }, null, 2);
+const manifestJson = JSON.stringify({ ...expected, description: 'Secure code', files: ['**'] }, null, 2);
 const MB = 1_048_576;
 
 const manifestEntry = (json = manifestJson, name = 'rulestack.json'): Entry => file(name, json);
@@ -79,8 +79,9 @@ async function lazyZerosEntry(name: string, size: number): Promise<Buffer> {
 
 describe('validateArchive: archives rfh pack makes', () => {
   it('accepts a package with the manifest at the root and reports its files', async () => {
+    const listed = JSON.stringify({ ...expected, description: 'Secure code', files: ['security.md', 'rules/**'] }, null, 2);
     const archive = await tgzOf([
-      manifestEntry(),
+      manifestEntry(listed),
       file('security.md', '# Security\n\nNever log secrets. Ünïcödé is fine ✓\n'),
       { name: 'rules', type: 'directory' },
       file('rules/cursor.mdc', '---\ndescription: x\n---\n'),
@@ -89,14 +90,14 @@ describe('validateArchive: archives rfh pack makes', () => {
     ]);
     const summary = await validateArchive(archive, expected);
     expect(summary.files).toEqual([
-      { path: 'rulestack.json', size: Buffer.byteLength(manifestJson) },
+      { path: 'rulestack.json', size: Buffer.byteLength(listed) },
       { path: 'security.md', size: Buffer.byteLength('# Security\n\nNever log secrets. Ünïcödé is fine ✓\n') },
       { path: 'rules/cursor.mdc', size: 23 },
       { path: 'rules/notes.txt', size: 0 },
       { path: 'rules/data.json', size: 7 },
     ]);
     expect(summary.totalBytes).toBe(summary.files.reduce((sum, f) => sum + f.size, 0));
-    expect(summary.manifest).toEqual(JSON.parse(manifestJson));
+    expect(summary.manifest).toEqual({ ...JSON.parse(listed), targets: [], tags: [], license: undefined });
   });
 
   it('accepts the npm-style layout with everything under package/', async () => {
@@ -118,7 +119,7 @@ describe('validateArchive: archives rfh pack makes', () => {
 
   it('accepts a scoped package name', async () => {
     const scoped = { name: '@acme/security-rules', version: '2.0.0-beta' };
-    const archive = await tgzOf([manifestEntry(JSON.stringify(scoped)), file('a.md')]);
+    const archive = await tgzOf([manifestEntry(JSON.stringify({ ...scoped, files: ['a.md'] })), file('a.md')]);
     await expect(validateArchive(archive, scoped)).resolves.toMatchObject({ manifest: scoped });
   });
 
@@ -174,6 +175,129 @@ describe('validateArchive: paths', () => {
   it('rejects the same path twice', async () => {
     const archive = await tgzOf([manifestEntry(), file('a.md'), file('./a.md', '#!/bin/sh')]);
     await expectRejected(archive, /"a\.md" appears more than once/);
+  });
+});
+
+describe('validateArchive: paths that would collide when extracted', () => {
+  it('rejects names that differ only in letter case (macOS and Windows file systems ignore it)', async () => {
+    const error = await expectRejected(await tgzOf([manifestEntry(), file('README.md'), file('readme.md', '# Other\n')]), /would overwrite each other/);
+    expect(error.message).toContain('"readme.md" and "README.md"');
+  });
+
+  it('rejects case twins in a directory name', async () => {
+    await expectRejected(await tgzOf([manifestEntry(), file('Rules/a.md'), file('rules/a.md')]), /"rules\/a\.md" and "Rules\/a\.md" would overwrite each other/);
+  });
+
+  it('rejects names that differ only in Unicode normalisation (NFC and NFD)', async () => {
+    const nfc = 'caf\u00e9.md';
+    const nfd = 'cafe\u0301.md';
+    expect(nfc).not.toBe(nfd);
+    await expectRejected(await tgzOf([manifestEntry(), file(nfc), file(nfd)]), /would overwrite each other/);
+  });
+
+  it('rejects a file beside a directory of the same name, in either order', async () => {
+    await expectRejected(await tgzOf([manifestEntry(), file('x.md'), file('x.md/y.md')]), /"x\.md" is both a file and a directory/);
+    await expectRejected(await tgzOf([manifestEntry(), file('x.md/y.md'), file('x.md')]), /"x\.md" is both a file and a directory/);
+    await expectRejected(await tgzOf([manifestEntry(), { name: 'X.md/', type: 'directory' }, file('x.md')]), /is both a file and a directory/);
+    await expectRejected(await tgzOf([manifestEntry(), file('x.md'), { name: 'x.md', type: 'directory' }]), /is both a file and a directory/);
+  });
+
+  it('rejects ":" (an NTFS alternate data stream) and the other characters Windows refuses', async () => {
+    await expectRejected(await tgzOf([manifestEntry(), file('a.md:evil.txt')]), /"a\.md:evil\.txt" contains ":", which Windows does not allow in a file name/);
+    for (const name of ['a<b.md', 'a>b.md', 'a"b.md', 'a|b.md', 'a?b.md', 'a*b.md']) {
+      await expectRejected(await tgzOf([manifestEntry(), file(name)]), /which Windows does not allow in a file name/);
+    }
+  });
+
+  it.each(['CON.md', 'aux.txt', 'nul', 'com1', 'Com1.tar.md', 'lpt9.json', 'rules/PRN.md', 'aux/rules.md', 'nul .md', 'conin$.txt', 'COM\u00b9.md'])(
+    'rejects the Windows device name in %j',
+    async (name) => {
+      await expectRejected(await tgzOf([manifestEntry(), file(name)]), /is a reserved device name on Windows/);
+    },
+  );
+
+  it('accepts names that merely start like a device name', async () => {
+    const names = ['console.md', 'auxiliary.md', 'com10.md', 'nul-notes.md', 'rules/con-tips.md', 'lpt.txt'];
+    const archive = await tgzOf([manifestEntry(), ...names.map((n) => file(n))]);
+    await expect(validateArchive(archive, expected)).resolves.toMatchObject({ files: { length: names.length + 1 } });
+  });
+
+  it('rejects a name longer than 255 bytes, which no common file system can store', async () => {
+    await expect(validateArchive(await tgzOf([manifestEntry(), file(`${'a'.repeat(252)}.md`)]), expected)).resolves.toBeDefined();
+    await expectRejected(await tgzOf([manifestEntry(), file(`${'\u00e9'.repeat(127)}.md`)]), /has a name longer than 255 bytes/);
+  });
+
+  it.each(['notes.md.', 'notes.md ', 'rules./a.md', 'rules /a.md'])('rejects a name ending in a dot or space: %j', async (name) => {
+    await expectRejected(await tgzOf([manifestEntry(), file(name)]), /ends in a dot or a space, which Windows drops/);
+  });
+});
+
+describe('validateArchive: gzip headers', () => {
+  const tarBytes = () => tarOf([manifestEntry(), file('a.md')]);
+
+  it('accepts the short file name and extra field gzip(1) and other tools write', async () => {
+    const archive = gzipMember(await tarBytes(), { name: 'security-rules-1.2.0.tar', extra: Buffer.from('AP\u0004\u0000abcd', 'latin1') });
+    await expect(validateArchive(archive, expected)).resolves.toMatchObject({ files: { length: 2 } });
+  });
+
+  it('rejects a gzip comment, however short', async () => {
+    await expectRejected(gzipMember(await tarBytes(), { comment: 'hi' }), /its gzip header carries a comment/);
+  });
+
+  it('rejects a megabyte hidden in a gzip comment', async () => {
+    await expectRejected(gzipMember(await tarBytes(), { comment: 'x'.repeat(1_048_576) }), /its gzip header carries a comment/);
+  });
+
+  it('rejects a gzip file name longer than 255 bytes', async () => {
+    await expectRejected(gzipMember(await tarBytes(), { name: 'x'.repeat(1_048_576) }), /gzip header's file name is longer than 255 bytes/);
+  });
+
+  it('rejects a gzip extra field longer than 255 bytes', async () => {
+    await expectRejected(gzipMember(await tarBytes(), { extra: Buffer.alloc(65_535, 0x41) }), /gzip header's extra field is 65535 bytes; at most 255/);
+  });
+
+  it('checks the header of every gzip member, not only the first', async () => {
+    const tar = await tarBytes();
+    const first = gzipMember(tar.subarray(0, 512));
+    const second = gzipMember(tar.subarray(512), { comment: 'x'.repeat(1_048_576) });
+    await expectRejected(Buffer.concat([first, second]), /its gzip header carries a comment/);
+  });
+
+  it('still reads a tar split over several gzip members', async () => {
+    const tar = await tarBytes();
+    const archive = Buffer.concat([gzipMember(tar.subarray(0, 512)), gzipMember(tar.subarray(512))]);
+    await expect(validateArchive(archive, expected)).resolves.toMatchObject({ files: { length: 2 } });
+  });
+
+  it('rejects more than 100 gzip members', async () => {
+    const tar = await tarBytes();
+    const step = Math.ceil(tar.length / 101);
+    const members = Array.from({ length: 101 }, (_, i) => gzipMember(tar.subarray(i * step, (i + 1) * step)));
+    await expectRejected(Buffer.concat(members), /more than 100 gzip members/);
+  });
+
+  it('rejects bytes after the end of the gzip data', async () => {
+    await expectRejected(Buffer.concat([gzipSync(await tarBytes()), Buffer.from('hidden payload')]), /bytes after the end of the gzip data/);
+  });
+
+  it('rejects reserved header flags, a wrong checksum and a wrong length', async () => {
+    const good = gzipSync(await tarBytes());
+    const flagged = Buffer.from(good);
+    flagged[3] = 0x20;
+    await expectRejected(flagged, /the gzip data is corrupt or truncated/);
+    const badCrc = Buffer.from(good);
+    badCrc.writeUInt32LE((badCrc.readUInt32LE(badCrc.length - 8) ^ 1) >>> 0, badCrc.length - 8);
+    await expectRejected(badCrc, /the gzip data is corrupt or truncated/);
+    const badSize = Buffer.from(good);
+    badSize.writeUInt32LE(badSize.readUInt32LE(badSize.length - 4) + 1, badSize.length - 4);
+    await expectRejected(badSize, /the gzip data is corrupt or truncated/);
+  });
+
+  it('rejects a header cut short and a member without its trailer', async () => {
+    await expectRejected(Buffer.from([0x1f, 0x8b, 8, 0x08, 0, 0, 0, 0, 0, 3, 0x61]), /the gzip data is corrupt or truncated/);
+    const tar = await tarBytes();
+    const noTrailer = Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), deflateRawSync(tar)]);
+    await expectRejected(noTrailer, /the gzip data is corrupt or truncated/);
   });
 });
 
@@ -391,6 +515,105 @@ describe('validateArchive: the embedded rulestack.json', () => {
   it('rejects two manifests', async () => {
     const archive = await tgzOf([manifestEntry(), manifestEntry(manifestJson, 'package/rulestack.json')]);
     await expectRejected(archive, /both rulestack\.json and package\/rulestack\.json/);
+  });
+});
+
+describe("validateArchive: the archive's rulestack.json is what gets published", () => {
+  const harmless = { ...expected, description: 'Harmless style guide', targets: ['cursor'], tags: ['style'], license: 'MIT', files: ['rules.md'] };
+
+  it('rejects a form manifest whose description and targets differ from the archive, naming both', async () => {
+    const own = JSON.stringify({ ...harmless, description: 'steals your secrets', targets: ['claude-code', 'windsurf'] });
+    const error = await expectRejected(await tgzOf([manifestEntry(own), file('rules.md')]), /rulestack\.json does not match the manifest/, harmless);
+    expect(error.message).toContain('description is "steals your secrets" in the archive but "Harmless style guide" in the manifest');
+    expect(error.message).toContain('targets are ["claude-code","windsurf"] in the archive but ["cursor"] in the manifest');
+    expect(error.message).not.toContain('tags');
+  });
+
+  it.each([
+    ['tags', { tags: ['style', 'extra'] }, /tags are \["style","extra"\] in the archive but \["style"\]/],
+    ['license', { license: 'GPL-3.0' }, /license is "GPL-3\.0" in the archive but "MIT"/],
+    ['license, when the archive has none', { license: undefined }, /license is missing in the archive but "MIT"/],
+    ['files', { files: ['rules.md', 'more.md'] }, /files are \["rules\.md","more\.md"\] in the archive but \["rules\.md"\]/],
+    ['description, when the archive has none', { description: undefined }, /description is missing in the archive/],
+  ])('rejects a difference in %s', async (_field, change, message) => {
+    const own = JSON.stringify({ ...harmless, ...change });
+    await expectRejected(await tgzOf([manifestEntry(own), file('rules.md'), file('more.md')]), message, harmless);
+  });
+
+  it('compares after the same normalisation: tag case and duplicates, list order, absent and empty', async () => {
+    const own = JSON.stringify({ ...expected, description: '', targets: ['windsurf', 'cursor'], tags: ['Style', 'lint', 'style'], files: ['rules.md'] });
+    const form = { ...expected, targets: ['cursor', 'windsurf'], tags: ['lint', 'style'], files: ['./rules.md'] };
+    const summary = await validateArchive(await tgzOf([manifestEntry(own), file('rules.md')]), form);
+    expect(summary.manifest).toMatchObject({ description: '', targets: ['windsurf', 'cursor'], tags: ['style', 'lint'] });
+  });
+
+  it('takes what the form manifest leaves out from the archive', async () => {
+    const own = JSON.stringify(harmless);
+    const summary = await validateArchive(await tgzOf([manifestEntry(own), file('rules.md')]), expected);
+    expect(summary.manifest).toEqual(harmless);
+  });
+
+  it('rejects an archive manifest that is not a valid package manifest', async () => {
+    const own = JSON.stringify({ ...harmless, tags: ['not a tag!'] });
+    await expectRejected(await tgzOf([manifestEntry(own), file('rules.md')]), /rulestack\.json is not a valid package manifest: tags\.0 may contain only/, expected);
+  });
+});
+
+describe('validateArchive: the files rulestack.json lists', () => {
+  const withFiles = (files: unknown) => manifestEntry(JSON.stringify({ ...expected, files }));
+
+  it('rejects a file that no entry of files covers', async () => {
+    const error = await expectRejected(await tgzOf([withFiles(['rules.md']), file('rules.md'), file('evil.md')]), /"evil\.md" is not covered by the files of rulestack\.json/);
+    expect(error.message).toContain('["rules.md"]');
+  });
+
+  it('rejects a listed file that is not in the archive', async () => {
+    await expectRejected(await tgzOf([withFiles(['rules.md', 'gone.md']), file('rules.md')]), /rulestack\.json lists "gone\.md" in files, but the archive has no such file/);
+  });
+
+  it('accepts the glob patterns older clients wrote, matching nested paths', async () => {
+    const archive = await tgzOf([withFiles(['rules/**/*.md', '*.txt']), file('rules/a.md'), file('rules/deep/b.md'), file('notes.txt')]);
+    await expect(validateArchive(archive, expected)).resolves.toMatchObject({ files: { length: 4 } });
+    await expectRejected(await tgzOf([withFiles(['rules/**/*.md']), file('rules/a.md'), file('rules/c.mdc')]), /"rules\/c\.mdc" is not covered/);
+  });
+
+  it('lets a glob match nothing, but not leave a file out', async () => {
+    await expect(validateArchive(await tgzOf([withFiles(['*.md', 'docs/**']), file('a.md')]), expected)).resolves.toBeDefined();
+  });
+
+  it('does not read a leading "!" as an exclusion that would cover everything else', async () => {
+    await expectRejected(await tgzOf([withFiles(['!*.txt']), file('evil.md')]), /"evil\.md" is not covered/);
+  });
+
+  it('accepts a literal entry naming a directory of the archive', async () => {
+    await expect(validateArchive(await tgzOf([withFiles(['rules', 'rules/*.md']), file('rules/a.md')]), expected)).resolves.toBeDefined();
+  });
+
+  it('refuses more than 20 glob patterns, counting each choice of a {a,b} group', async () => {
+    const twenty = Array.from({ length: 20 }, (_, i) => `r${i}/*.md`);
+    await expect(validateArchive(await tgzOf([withFiles(twenty), file('r0/a.md')]), expected)).resolves.toBeDefined();
+    await expectRejected(await tgzOf([withFiles([...twenty, 'x/*.md']), file('r0/a.md')]), /hold more than 20 glob patterns/);
+    await expectRejected(await tgzOf([withFiles(['{a,b,c,d,e,f,g}/{x,y,z}*.md']), file('a/x.md')]), /hold more than 20 glob patterns/);
+    await expectRejected(await tgzOf([withFiles(['{1..21}.md']), file('1.md')]), /hold more than 20 glob patterns/);
+    // A huge range is matched as a range, never expanded.
+    await expect(validateArchive(await tgzOf([withFiles(['{1..1000000}.md']), file('999.md')]), expected)).resolves.toBeDefined();
+  });
+
+  it('matches hostile patterns against long names in polynomial time', async () => {
+    // Backtracking matchers (a pattern compiled to one regular expression) take minutes here.
+    const hostile = ['*a'.repeat(40) + '*b', '**/*a*/'.repeat(10) + 'x', '?*'.repeat(40) + 'b'];
+    const patterns = [...Array.from({ length: 19 }, (_, i) => hostile[i % hostile.length]!), '**'];
+    const name = 'a'.repeat(250);
+    const files = Array.from({ length: 99 }, (_, i) => file(`${name}/${name}/${name}/${String(i).padStart(3, '0')}${'a'.repeat(200)}.md`));
+    const startedAt = performance.now();
+    await expect(validateArchive(await tgzOf([withFiles(patterns), ...files]), expected)).resolves.toMatchObject({ files: { length: 100 } });
+    expect(performance.now() - startedAt).toBeLessThan(3_000);
+  });
+
+  it('reads files relative to the directory of rulestack.json (package/ layout)', async () => {
+    const nested = manifestEntry(JSON.stringify({ ...expected, files: ['a.md'] }), 'package/rulestack.json');
+    await expect(validateArchive(await tgzOf([nested, file('package/a.md')]), expected)).resolves.toBeDefined();
+    await expectRejected(await tgzOf([nested, file('package/a.md'), file('outside.md')]), /"outside\.md" is not covered/);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions, manifestSchema, packageName, packageVersion } from '../../shared/packages/manifest.js';
+import { claimsOf, compareVersions, manifestSchema, packageName, packageVersion, precedenceKey } from '../../shared/packages/manifest.js';
+import { latestOf, sortVersionsNewestFirst } from '../../shared/packages/Package.js';
 
 const valid = {
   name: 'security-rules',
@@ -68,6 +69,19 @@ describe('packageVersion', () => {
       expect(packageVersion.safeParse(version).success).toBe(false);
     },
   );
+
+  it.each(['01.0.0', '1.01.0', '1.0.00', '0001.00.000', '1.0.0-01', '9007199254740992.0.0', '1.9007199254740992.0'])(
+    'rejects %j, which the client pattern allows but Semantic Versioning 2.0.0 does not',
+    (version) => {
+      const result = packageVersion.safeParse(version);
+      expect(result.success).toBe(false);
+      expect(result.error?.issues[0]?.message).toMatch(/must be a semantic version \(semver\.org\): numbers without leading zeros/);
+    },
+  );
+
+  it('accepts what both the client pattern and Semantic Versioning 2.0.0 accept', () => {
+    for (const version of ['0.0.0', '1.0.0-0', '1.0.0-0a', '1.0.0+0001', '9007199254740991.0.0']) expect(packageVersion.parse(version)).toBe(version);
+  });
 
   it('caps the length at 64 characters', () => {
     const long = `1.0.0-${'a'.repeat(59)}`;
@@ -177,9 +191,15 @@ describe('compareVersions', () => {
     expect(compareVersions('1.2.3', '1.2.3')).toBe(0);
   });
 
-  it('compares numbers beyond 2^53 exactly', () => {
-    expect(compareVersions('9007199254740993.0.0', '9007199254740992.0.0')).toBe(1);
+  it('reads versions stored before leading zeros were refused by their value', () => {
     expect(compareVersions('01.0.0', '1.0.0')).toBe(0);
+    expect(compareVersions('01.10.0', '1.9.0')).toBe(1);
+  });
+
+  it('sorts stored strings semver cannot read (numbers beyond 2^53) below every version, by their text', () => {
+    expect(compareVersions('9007199254740993.0.0', '0.0.1')).toBe(-1);
+    expect(compareVersions('0.0.1', '9007199254740993.0.0')).toBe(1);
+    expect(compareVersions('9007199254740993.0.0', '9007199254740992.0.0')).toBe(1);
   });
 
   it('puts a pre-release before its release and after the previous release', () => {
@@ -216,7 +236,35 @@ describe('compareVersions', () => {
     ]);
   });
 
-  it('throws on strings that are not versions', () => {
-    expect(() => compareVersions('latest', '1.0.0')).toThrow(TypeError);
+});
+
+describe('precedenceKey', () => {
+  it('is shared exactly by versions equal in precedence', () => {
+    expect(precedenceKey('1.0.0+evil')).toBe('1.0.0');
+    expect(precedenceKey('1.0.0')).toBe('1.0.0');
+    expect(precedenceKey('1.0.0-rc+build-7')).toBe('1.0.0-rc');
+    expect(precedenceKey('1.0.0-rc')).not.toBe(precedenceKey('1.0.0-RC'));
+  });
+
+  it('throws on strings that are not semantic versions', () => {
+    expect(() => precedenceKey('01.0.0')).toThrow(TypeError);
+  });
+});
+
+describe('sortVersionsNewestFirst and latestOf', () => {
+  it('order by semver, equal-precedence twins stored earlier in a fixed order', () => {
+    const stored = ['1.0.0', '01.0.0', '1.0.0+evil', '1.10.0', '1.9.0', '2.0.0-rc', '9007199254740993.0.0'];
+    expect(sortVersionsNewestFirst(stored)).toEqual(['2.0.0-rc', '1.10.0', '1.9.0', '1.0.0+evil', '1.0.0', '01.0.0', '9007199254740993.0.0']);
+    expect(sortVersionsNewestFirst([...stored].reverse())).toEqual(sortVersionsNewestFirst(stored));
+    expect(latestOf(stored)).toBe('1.10.0');
+    expect(latestOf(['1.0.0-rc', '1.0.0-beta'])).toBe('1.0.0-rc');
+  });
+});
+
+describe('claimsOf', () => {
+  it('states name and version, and only the fields the form gave', () => {
+    const raw = { name: 'a', version: '1.0.0', files: ['a.md'], tags: null, license: '' };
+    expect(claimsOf(manifestSchema.parse(raw), raw)).toEqual({ name: 'a', version: '1.0.0', files: ['a.md'], license: '' });
+    expect(claimsOf(manifestSchema.parse(valid), valid)).toEqual(valid);
   });
 });
