@@ -4,6 +4,7 @@ import { sql as downloadCounts } from './003_download_counts.js';
 import { sql as registries } from './004_registries.js';
 import { sql as loginLock } from './005_login_lock.js';
 import { sql as pendingRevocations } from './006_pending_revocations.js';
+import { sql as versionPrecedence } from './007_version_precedence.js';
 
 /**
  * Ordered schema migrations. Applied once each, in order, recorded in
@@ -17,4 +18,5 @@ export const migrations: ReadonlyArray<{ id: string; sql: string }> = [
   { id: '004_registries', sql: registries },
   { id: '005_login_lock', sql: loginLock },
   { id: '006_pending_revocations', sql: pendingRevocations },
+  { id: '007_version_precedence', sql: versionPrecedence },
 ];
