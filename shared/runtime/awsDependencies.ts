@@ -17,6 +17,7 @@ import type { Database } from '../ports/Database.js';
 import { GuardedBlobStore } from '../resilience/GuardedBlobStore.js';
 import { GuardedDatabase } from '../resilience/GuardedDatabase.js';
 import { guardSdkClient } from '../resilience/guardSdkClient.js';
+import { boundedRequestHandler } from '../resilience/sdkTimeouts.js';
 import { createStoreGuards } from '../resilience/storeGuards.js';
 import { BackgroundTasks } from './BackgroundTasks.js';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -45,9 +46,22 @@ export function createDynamoClient(env: NodeJS.ProcessEnv, endpoint = env.DYNAMO
           credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'local', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'local' },
         }
       : {}),
-    // Two attempts of at most 1.5 s each: well inside every route's deadline.
+    // Two attempts of at most 1.5 s each (enforced: boundedRequestHandler): well inside every
+    // route's deadline, also for the authentication that runs before the route's own timeout.
     maxAttempts: 2,
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 },
+    requestHandler: boundedRequestHandler({ connectTimeoutMs: 1000, requestTimeoutMs: 1500 }),
+  });
+}
+
+/**
+ * The side-effect queue's SQS client: two attempts of at most 1.5 s each (enforced), since the
+ * hand-off runs at the end of a request. `endpoint` for tests.
+ */
+export function createSqsClient(options: { endpoint?: string } = {}): SQSClient {
+  return new SQSClient({
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    maxAttempts: 2,
+    requestHandler: boundedRequestHandler({ connectTimeoutMs: 1000, requestTimeoutMs: 1500 }),
   });
 }
 
@@ -114,7 +128,7 @@ export async function createAwsDependencies(env: NodeJS.ProcessEnv = process.env
     jwtSecret: await jwtSecretFromEnv(env),
     originSecret: await originSecretFromEnv(env),
     sideEffects: env.SIDE_EFFECTS_QUEUE_URL
-      ? new SqsSideEffectQueue(new SQSClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 } }), env.SIDE_EFFECTS_QUEUE_URL)
+      ? new SqsSideEffectQueue(createSqsClient(), env.SIDE_EFFECTS_QUEUE_URL)
       : undefined,
     env,
   });

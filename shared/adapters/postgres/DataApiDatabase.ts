@@ -14,6 +14,7 @@ import {
 import { StoreUnavailableError } from '../../errors.js';
 import type { Database, QueryResult, SqlClient } from '../../ports/Database.js';
 import { isSdkUnavailable } from '../../resilience/sdkErrors.js';
+import { boundedRequestHandler } from '../../resilience/sdkTimeouts.js';
 import { toStoreError } from './storeErrors.js';
 
 /**
@@ -72,7 +73,7 @@ export interface DataApiDatabaseOptions {
   /** A client to use (tests, custom endpoints); by default one with bounded timeouts. */
   client?: RDSDataClient;
   region?: string;
-  /** Per HTTP request. The Data API itself ends a call after 45 s. */
+  /** Per HTTP request, 3.5 s by default. The Data API itself ends a call after 45 s. */
   requestTimeoutMs?: number;
   connectTimeoutMs?: number;
   /**
@@ -205,13 +206,23 @@ function retryToken(count: number, delay: number) {
   return { getRetryCount: () => count, getRetryDelay: () => delay };
 }
 
-/** A Data API client with bounded timeouts and two attempts where a second one is safe. */
-export function createDataApiClient(options: { region?: string; requestTimeoutMs?: number; connectTimeoutMs?: number } = {}): RDSDataClient {
+/**
+ * A Data API client with bounded timeouts and two attempts where a second one is safe. A call
+ * that gets no answer ends after `requestTimeoutMs` (enforced: boundedRequestHandler), 3.5 s by
+ * default, as node-postgres's query timeout does: inside the shortest route's deadline (5 s).
+ */
+export function createDataApiClient(
+  options: { region?: string; endpoint?: string; requestTimeoutMs?: number; connectTimeoutMs?: number } = {},
+): RDSDataClient {
   const config: RDSDataClientConfig = {
     ...(options.region ? { region: options.region } : {}),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     maxAttempts: MAX_ATTEMPTS,
     retryStrategy: safeRetryStrategy as unknown as RDSDataClientConfig['retryStrategy'],
-    requestHandler: { connectionTimeout: options.connectTimeoutMs ?? 1000, requestTimeout: options.requestTimeoutMs ?? 6000 },
+    requestHandler: boundedRequestHandler({
+      connectTimeoutMs: options.connectTimeoutMs ?? 1000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 3500,
+    }),
   };
   return new RDSDataClient(config);
 }

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Database, QueryResult, SqlClient } from '../../ports/Database.js';
-import { toStoreError } from './storeErrors.js';
+import { connectionLost, toStoreError } from './storeErrors.js';
 
 export interface PgDatabaseOptions {
   /** Either a URL, or explicit settings (e.g. RDS Proxy with an IAM-token password). */
@@ -8,27 +8,42 @@ export interface PgDatabaseOptions {
   connection?: Pick<pg.PoolConfig, 'host' | 'port' | 'user' | 'database' | 'password' | 'ssl'>;
   /** One small pool per process (per Lambda container behind RDS Proxy). */
   maxConnections?: number;
+  /** PostgreSQL cancels a statement after this long (server side). Default 3000. */
   statementTimeoutMs?: number;
+  /**
+   * Waiting for a pooled connection, or opening one (TCP, TLS, authentication). Default 2000.
+   * A failed connect is safe to repeat, so the guard may try twice.
+   */
   connectTimeoutMs?: number;
 }
+
+/** How long after the server's statement timeout the client gives up on an answer. */
+const QUERY_TIMEOUT_MARGIN_MS = 500;
 
 /**
  * The PostgreSQL adapter on node-postgres. Unnamed statements only and no session-level SET:
  * both would pin connections behind RDS Proxy. The statement timeout travels in the startup
  * packet (`options`), which the proxy forwards without pinning.
+ *
+ * Deadlines: a database that accepts connections but never answers must not hold a request
+ * past its route's deadline (4.7 s for the shortest, 5 s routes). The server's statement timeout
+ * cannot help then, so the client gives up too (`query_timeout`, just after the statement
+ * timeout: 3.5 s by default), and connecting is bounded (2 s, at most twice: 4 s). A timed-out
+ * connection is discarded, never reused, and a transaction on it is not rolled back over the
+ * same silent connection: closing it makes PostgreSQL roll back.
  */
 export class PgDatabase implements Database {
   private readonly pool: pg.Pool;
 
   constructor(options: PgDatabaseOptions) {
-    const statementTimeout = options.statementTimeoutMs ?? 5000;
+    const statementTimeout = options.statementTimeoutMs ?? 3000;
     this.pool = new pg.Pool({
       ...(options.connection ?? { connectionString: options.connectionString }),
       max: options.maxConnections ?? 10,
-      connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,
       idleTimeoutMillis: 30_000,
       statement_timeout: statementTimeout,
-      query_timeout: statementTimeout + 1000,
+      query_timeout: statementTimeout + QUERY_TIMEOUT_MARGIN_MS,
     });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     this.pool.on('error', () => {});
@@ -58,24 +73,30 @@ export class PgDatabase implements Database {
     } catch (err) {
       throw toStoreError(err);
     }
+    let broken = false;
+    // A statement that timed out on the client is still pending on the connection: anything sent
+    // after it (ROLLBACK too) would wait behind it for another full timeout.
+    const fail = (err: unknown) => {
+      if (connectionLost(err)) broken = true;
+      return toStoreError(err);
+    };
     const tx: SqlClient = {
       async query<Row>(text: string, params: readonly unknown[] = []) {
         try {
           const result = await client.query(text, params as unknown[]);
           return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
         } catch (err) {
-          throw toStoreError(err);
+          throw fail(err);
         }
       },
       async exec(script: string) {
         try {
           await client.query(script);
         } catch (err) {
-          throw toStoreError(err);
+          throw fail(err);
         }
       },
     };
-    let broken = false;
     // A checked-out client whose connection dies between statements emits 'error' with no
     // query to deliver it to; unhandled, that would crash the process. Note it and discard the
     // client on release; the statement in progress (if any) fails on its own.
@@ -89,10 +110,12 @@ export class PgDatabase implements Database {
       await tx.exec('COMMIT');
       return result;
     } catch (err) {
-      try {
-        await client.query('ROLLBACK');
-      } catch {
-        broken = true;
+      if (!broken) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true;
+        }
       }
       throw err;
     } finally {

@@ -8,6 +8,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { StoreUnavailableError } from '../../errors.js';
 import { isSdkUnavailable } from '../../resilience/sdkErrors.js';
+import { boundedRequestHandler } from '../../resilience/sdkTimeouts.js';
 import { assertSha256, type BlobDownload, type BlobStore } from '../../ports/BlobStore.js';
 
 interface AwsLikeError {
@@ -174,7 +175,10 @@ export function createS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
           credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
         }
       : {}),
+    // Three attempts of at most 2 s each (enforced): a hanging S3 ends a download (10 s route) or
+    // a publish (15 s) with the store's 503 after about 6 s. An archive (at most 4.4 MiB) uploads
+    // to S3 in the region in a fraction of that.
     maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 5000 },
+    requestHandler: boundedRequestHandler({ connectTimeoutMs: 1000, requestTimeoutMs: 2000 }),
   });
 }
