@@ -6,16 +6,20 @@ import { EmbeddedDynamo } from '../../scripts/local/EmbeddedDynamo.js';
 import { createScratchDatabase } from '../../scripts/local/scratchDatabase.js';
 import { packageArchive } from '../support/archives.js';
 import { startEmulatedS3 } from '../support/emulatedS3.js';
-import { ROOT_PASSWORD, startTestServer, type TestServer } from '../support/testServer.js';
+import { ROOT_PASSWORD, startTestServer, type ApiReply, type TestServer } from '../support/testServer.js';
 
 // Fault injection against the real local server: PostgreSQL (the machine's), DynamoDB (dynalite)
 // and S3 (s3rver) each sit behind a TCP proxy the test controls. During an outage the API must
 // answer 503 with Retry-After (never 500, never hang), write nothing half-way, and recover by
-// itself once the store is back.
+// itself once the store is back. A store that hangs (accepts connections, never answers) must be
+// given up on by the store call's own timeouts, well before the route's deadline: the answer is
+// then the store's 503, not the route timeout's.
 
 const PG = process.env.DATABASE_URL;
 const password = 'correct horse battery';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The 503 of a store call that failed (errorResponse.ts); the route timeout answers otherwise. */
+const STORE_UNAVAILABLE = 'A data store is temporarily unavailable, please retry shortly';
 
 describe.skipIf(!PG)('store outages (needs DATABASE_URL)', () => {
   let api: TestServer;
@@ -125,24 +129,88 @@ describe.skipIf(!PG)('store outages (needs DATABASE_URL)', () => {
     expect((await publish('after-outage', '1.0.0')).status).toBe(201);
   });
 
-  it('PostgreSQL hanging (blackholed): answers within the deadline, never hangs', async () => {
+  /**
+   * Calls the API while a store hangs: the answer must be the store's 503 (its call timed out by
+   * itself), with Retry-After, within `withinMs` (well before the route's timeout, whose own 503
+   * says "took too long").
+   */
+  async function expectStoreDeadline(call: () => Promise<ApiReply>, withinMs: number) {
+    const t = Date.now();
+    const r = await call();
+    const ms = Date.now() - t;
+    expect({ status: r.status, error: r.body?.error }).toEqual({ status: 503, error: STORE_UNAVAILABLE });
+    expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(ms).toBeLessThan(withinMs);
+  }
+
+  /** Repeats `call` until it answers `status` (the breaker probes again 2 s after opening). */
+  async function recovers(call: () => Promise<{ status: number }>, status = 200) {
+    await sleep(2_500);
+    let last = 0;
+    for (let i = 0; i < 10 && last !== status; i++) {
+      last = (await call()).status;
+      if (last !== status) await sleep(500);
+    }
+    expect(last).toBe(status);
+  }
+
+  it('PostgreSQL hanging (blackholed): the store 503 within the deadline, never hangs', async () => {
     pgProxy.setMode('blackhole');
     try {
-      const t = Date.now();
-      const r = await api.call('GET', '/v1/packages/steady');
-      expect(r.status).toBe(503);
-      expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
-      expect(Date.now() - t).toBeLessThan(6_000); // the route's 5 s timeout, answered early
+      // New connections never finish their handshake: connect timeout, one safe retry, 503.
+      await expectStoreDeadline(() => api.call('GET', '/v1/packages/steady'), 4_500); // route: 5 s
     } finally {
       pgProxy.setMode('pass');
     }
-    await sleep(2_500); // the breaker probes again after 2 s
-    let ok = 0;
-    for (let i = 0; i < 10 && ok === 0; i++) {
-      if ((await api.call('GET', '/v1/packages/steady')).status === 200) ok++;
-      else await sleep(500);
+    await recovers(() => api.call('GET', '/v1/packages/steady'));
+  });
+
+  it('PostgreSQL stalling on open connections: statements end at their deadline, then recovery', async () => {
+    // Pooled connections exist and are idle: the next statement goes out on one and never returns.
+    expect((await api.call('GET', '/v1/packages/steady')).status).toBe(200);
+    pgProxy.setMode('stall');
+    try {
+      await expectStoreDeadline(() => api.call('GET', '/v1/packages/steady'), 4_500); // route: 5 s
+      // A transaction (a publish) whose connection stops answering ends too, and stores nothing.
+      const t = Date.now();
+      const r = await publish('stalled-publish', '1.0.0');
+      expect({ status: r.status, error: r.body?.error }).toEqual({ status: 503, error: STORE_UNAVAILABLE });
+      expect(Date.now() - t).toBeLessThan(12_000); // route: 15 s
+    } finally {
+      pgProxy.setMode('pass');
     }
-    expect(ok).toBe(1);
+    await recovers(() => api.call('GET', '/v1/packages/steady'));
+    expect((await api.call('GET', '/v1/packages/stalled-publish')).status).toBe(404);
+  });
+
+  it('DynamoDB hanging: authenticated calls and sign-in 503 at the store deadline, then recovery', async () => {
+    expect((await api.call('GET', '/v1/auth/profile', { token: userToken })).status).toBe(200);
+    dynamoProxy.setMode('stall');
+    try {
+      await expectStoreDeadline(() => api.call('GET', '/v1/auth/profile', { token: userToken }), 4_500); // route: 5 s
+      await expectStoreDeadline(() => api.call('POST', '/v1/auth/login', { json: { username: 'reader', password } }), 8_000); // route: 10 s
+      expect((await api.call('GET', '/v1/packages/steady')).status).toBe(200);
+    } finally {
+      dynamoProxy.setMode('pass');
+    }
+    await recovers(() => api.call('GET', '/v1/auth/profile', { token: userToken }));
+  });
+
+  it('S3 hanging: downloads and publishes 503 at the store deadline, nothing half-written, then recovery', async () => {
+    const { sha256 } = (await api.call('GET', '/v1/packages/steady/versions/1.0.0')).body;
+    expect((await fetch(`${api.url}/v1/blobs/${sha256}`, { redirect: 'manual' })).status).toBe(302);
+    s3Proxy.setMode('stall');
+    try {
+      await expectStoreDeadline(() => api.call('GET', `/v1/blobs/${sha256}`), 8_000); // route: 10 s
+      const t = Date.now();
+      const r = await publish('hung-blob', '1.0.0');
+      expect({ status: r.status, error: r.body?.error }).toEqual({ status: 503, error: STORE_UNAVAILABLE });
+      expect(Date.now() - t).toBeLessThan(12_000); // route: 15 s
+    } finally {
+      s3Proxy.setMode('pass');
+    }
+    expect((await api.call('GET', '/v1/packages/hung-blob')).status).toBe(404);
+    await recovers(() => fetch(`${api.url}/v1/blobs/${sha256}`, { redirect: 'manual' }), 302);
   });
 
   it('DynamoDB down: sign-in and authenticated calls 503, public reads unaffected, then recovery', async () => {
