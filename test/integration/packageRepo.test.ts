@@ -1,10 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgPackageRepo } from '../../shared/adapters/postgres/PgPackageRepo.js';
+import { PgDatabase } from '../../shared/adapters/postgres/PgDatabase.js';
 import { PgUserRepo } from '../../shared/adapters/postgres/PgUserRepo.js';
 import type { Principal } from '../../shared/auth/Principal.js';
+import { migrate } from '../../shared/db/migrate.js';
+import { migrations } from '../../shared/db/migrations/index.js';
 import { manifestSchema } from '../../shared/packages/manifest.js';
+import type { Database } from '../../shared/ports/Database.js';
 import type { Role } from '../../shared/routes.js';
 import { ANONYMOUS } from '../../shared/registries/Viewer.js';
+import { PgliteDatabase } from '../../scripts/local/PgliteDatabase.js';
+import { createScratchDatabase } from '../../scripts/local/scratchDatabase.js';
 import { databaseEngines, type TestDatabase } from '../support/stores.js';
 
 const sha = (n: number) => n.toString(16).padStart(64, '0');
@@ -73,6 +79,45 @@ describe.each(databaseEngines)('PgPackageRepo on $name', (engine) => {
     expect(rows[0]!.n).toBe(1);
   });
 
+  it('refuses a version equal in precedence to a published one, naming it (409)', async () => {
+    await publish(people.ann!, 'pkg-prec', '1.0.0', 400);
+    const refused = await publish(people.ann!, 'pkg-prec', '1.0.0+evil', 401).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 409 });
+    expect((refused as Error).message).toMatch(/^pkg-prec@1\.0\.0\+evil is equal in precedence to the published version 1\.0\.0: /);
+    await expect(publish(people.ann!, 'pkg-prec', '1.0.0-rc', 402)).resolves.toMatchObject({ created: true });
+    await expect(publish(people.ann!, 'pkg-prec', '1.0.0-rc+2', 403)).rejects.toMatchObject({ status: 409 });
+    // The published version itself is still an idempotent retry.
+    expect((await publish(people.ann!, 'pkg-prec', '1.0.0', 400)).created).toBe(false);
+    expect((await repo.getPackage('pkg-prec', ANONYMOUS))?.versions).toEqual(['1.0.0', '1.0.0-rc']);
+  });
+
+  it('settles concurrent publishes of versions equal in precedence: exactly one is created', async () => {
+    const versions = ['2.0.0', '2.0.0+a', '2.0.0+b', '2.0.0+c', '2.0.0+d', '2.0.0+e'];
+    const results = await Promise.allSettled(versions.map((v, i) => publish(people.ann!, 'pkg-prec-race', v, 410 + i)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ status: 409 });
+    expect((await repo.getPackage('pkg-prec-race', ANONYMOUS))?.versions).toHaveLength(1);
+  });
+
+  it('compares versions stored before precedence keys existed, and leaves them alone', async () => {
+    await publish(people.ann!, 'pkg-legacy', '1.0.0', 420);
+    // Rows as stored before migration 007: no precedence key, spellings the semver check now refuses.
+    for (const [version, n] of [['02.0.0', 421], ['002.0.0', 422]] as const) {
+      await t.db.query(
+        `INSERT INTO registry.package_versions (package_id, version, manifest, sha256, size_bytes, published_by)
+         SELECT p.id, $2, '{}', $3, 1, p.created_by FROM registry.packages p WHERE p.name = $1`,
+        ['pkg-legacy', version, sha(n)],
+      );
+    }
+    await expect(publish(people.ann!, 'pkg-legacy', '2.0.0', 423)).rejects.toMatchObject({
+      status: 409,
+      message: expect.stringMatching(/^pkg-legacy@2\.0\.0 is equal in precedence to the published version 00?2\.0\.0: /),
+    });
+    expect((await publish(people.ann!, 'pkg-legacy', '2.0.1', 424)).created).toBe(true);
+    const p = await repo.getPackage('pkg-legacy', ANONYMOUS);
+    expect(p).toMatchObject({ latest: '2.0.1', versions: ['2.0.1', '02.0.0', '002.0.0', '1.0.0'] });
+  });
+
   it('manages owners: role check, idempotent add, never the last one', async () => {
     await publish(people.ann!, 'pkg-own', '1.0.0', 200);
     await expect(repo.addOwner('pkg-own', 'ben', ctx(people.ben!))).rejects.toMatchObject({ status: 403 });
@@ -101,5 +146,66 @@ describe.each(databaseEngines)('PgPackageRepo on $name', (engine) => {
     expect((await repo.search({ q: '', target: 'claude-code', limit: 20, offset: 0 }, ANONYMOUS)).map((r) => r.name)).toEqual(['sql-safety']);
     expect(await repo.search({ q: '%', limit: 20, offset: 0 }, ANONYMOUS)).toEqual([]);
     expect(await repo.search({ q: "o'; --", limit: 20, offset: 0 }, ANONYMOUS)).toEqual([]);
+  });
+});
+
+/** Fresh databases for migration tests: PGlite, and the real server when DATABASE_URL is set. */
+const blankEngines: Array<{ name: string; open(): Promise<{ db: Database; close(): Promise<void> }> }> = [
+  {
+    name: 'PGlite',
+    async open() {
+      const db = await PgliteDatabase.open();
+      return { db, close: () => db.close() };
+    },
+  },
+  ...(process.env.DATABASE_URL
+    ? [
+        {
+          name: 'PostgreSQL',
+          async open() {
+            const scratch = (await createScratchDatabase())!;
+            const db = new PgDatabase({ connectionString: scratch.url });
+            return {
+              db,
+              async close() {
+                await db.close();
+                await scratch.drop();
+              },
+            };
+          },
+        },
+      ]
+    : []),
+];
+
+describe.each(blankEngines)('migration 007_version_precedence on $name', (engine) => {
+  it('applies to versions equal in precedence stored before it, and leaves them as they are', async () => {
+    const { db, close } = await engine.open();
+    try {
+      await migrate(db, migrations.filter((m) => m.id < '007'));
+      await db.query(`INSERT INTO registry.users (username, email, password_hash, role) VALUES ('old', 'old@example.com', 'h', 'publisher')`);
+      await db.query(
+        `INSERT INTO registry.packages (name, created_by, registry_id)
+         SELECT 'twins', u.id, r.id FROM registry.users u, registry.registries r WHERE u.username = 'old' AND r.name = 'default'`,
+      );
+      for (const [i, version] of ['1.0.0', '01.0.0', '1.0.0+evil'].entries()) {
+        await db.query(
+          `INSERT INTO registry.package_versions (package_id, version, manifest, sha256, size_bytes, published_by)
+           SELECT p.id, $1, '{}', $2, 1, p.created_by FROM registry.packages p WHERE p.name = 'twins'`,
+          [version, sha(900 + i)],
+        );
+      }
+      await expect(migrate(db)).resolves.toContain('007_version_precedence');
+      const { rows } = await db.query<{ version: string; precedence: string | null }>(
+        'SELECT version, precedence FROM registry.package_versions ORDER BY id',
+      );
+      expect(rows).toEqual([
+        { version: '1.0.0', precedence: null },
+        { version: '01.0.0', precedence: null },
+        { version: '1.0.0+evil', precedence: null },
+      ]);
+    } finally {
+      await close();
+    }
   });
 });

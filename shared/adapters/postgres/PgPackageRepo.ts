@@ -1,6 +1,7 @@
 import type { Principal } from '../../auth/Principal.js';
 import { ApiError, conflict, forbidden, notFound } from '../../errors.js';
 import { latestOf, sortVersionsNewestFirst, type PackageRecord, type PackageSummary, type VersionRecord, type Visibility } from '../../packages/Package.js';
+import { compareVersions, precedenceKey } from '../../packages/manifest.js';
 import type { Database, SqlClient } from '../../ports/Database.js';
 import type { NewVersion, PackageRepo, PublishOutcome, SearchQuery } from '../../ports/PackageRepo.js';
 import { roleAtLeast, type Role } from '../../routes.js';
@@ -112,6 +113,11 @@ export function searchStatement(query: SearchQuery, viewer: Viewer = ANONYMOUS):
   };
 }
 
+const samePrecedence = (name: string, version: string, published: string) =>
+  conflict(
+    `${name}@${version} is equal in precedence to the published version ${published}: versions that differ only in build metadata or leading zeros cannot both exist; publish a new version`,
+  );
+
 export class PgPackageRepo implements PackageRepo {
   constructor(private readonly db: Database) {}
 
@@ -148,15 +154,23 @@ export class PgPackageRepo implements PackageRepo {
         packageId = pkg.id;
       }
 
+      // `precedence` is the version without build metadata; its unique index (partial: rows stored
+      // before it existed have none) refuses a second version equal in precedence, so the insert
+      // does nothing on any unique conflict and the conflict is told apart below.
       const added = await tx.query<{ id: number }>(
         `INSERT INTO registry.package_versions
-           (package_id, version, description, tags, targets, license, manifest, sha256, size_bytes, published_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (package_id, version) DO NOTHING
+           (package_id, version, description, tags, targets, license, manifest, sha256, size_bytes, published_by, precedence)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT DO NOTHING
          RETURNING id`,
-        [packageId, m.version, m.description, m.tags, m.targets, m.license ?? null, JSON.stringify(v.rawManifest), v.sha256, v.sizeBytes, v.publisher.userId],
+        [packageId, m.version, m.description, m.tags, m.targets, m.license ?? null, JSON.stringify(v.rawManifest), v.sha256, v.sizeBytes, v.publisher.userId, precedenceKey(m.version)],
       );
       if (!added.rows[0]) {
+        const { rows: twins } = await tx.query<{ version: string }>(
+          'SELECT version FROM registry.package_versions WHERE package_id = $1 AND precedence = $2 AND version <> $3',
+          [packageId, precedenceKey(m.version), m.version],
+        );
+        if (twins[0]) throw samePrecedence(m.name, m.version, twins[0].version);
         const existing = (await this.versionBy(tx, 'v.package_id = $1 AND v.version = $2', [packageId, m.version]))!;
         if (existing.sha256 === v.sha256) return { created: false, version: existing };
         throw conflict(`${m.name}@${m.version} is already published; versions are immutable, publish a new version`);
@@ -166,6 +180,10 @@ export class PgPackageRepo implements PackageRepo {
         'SELECT version FROM registry.package_versions WHERE package_id = $1',
         [packageId],
       );
+      // Rows stored before precedence keys existed have none, so the index cannot see them: they are
+      // compared here, under the package row lock that serialises publishes of this package.
+      const twin = all.find((r) => r.version !== m.version && compareVersions(r.version, m.version) === 0);
+      if (twin) throw samePrecedence(m.name, m.version, twin.version);
       const latest = latestOf(all.map((r) => r.version));
       // The package shows the description, tags and targets of its latest version.
       await tx.query(
