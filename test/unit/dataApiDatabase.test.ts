@@ -908,6 +908,7 @@ describe('the repositories on the Data API driver (fake Data API over PGlite)', 
     out.published = await publish('1.0.0', 1);
     out.republished = await publish('1.0.0', 1);
     out.conflict = await outcome(publish('1.0.0', 2));
+    out.samePrecedence = await outcome(publish('1.0.0+build', 4));
     out.second = await publish('1.1.0', 3);
     out.package = await packages.getPackage('@acme/rules', viewerOf(annP));
     out.packageHidden = await packages.getPackage('@acme/rules', ANONYMOUS);
@@ -948,6 +949,10 @@ describe('the repositories on the Data API driver (fake Data API over PGlite)', 
     expect(viaDataApi.nameTaken).toEqual({ status: 409, message: 'Username is already taken' });
     expect(viaDataApi.emailTaken).toEqual({ status: 409, message: 'Email address is already registered' });
     expect(viaDataApi.registryTaken).toEqual({ status: 409, message: 'Registry name "acme" is taken' });
+    expect(viaDataApi.samePrecedence).toEqual({
+      status: 409,
+      message: expect.stringMatching(/^@acme\/rules@1\.0\.0\+build is equal in precedence to the published version 1\.0\.0: /),
+    });
     expect(viaDataApi.stale).toMatchObject({ status: 412 });
     expect(viaDataApi.rootCreated).toEqual([true, false]);
     expect(viaDataApi.page).toMatchObject({ total: 3, users: [{ username: 'ann' }, { username: 'ben' }] });
