@@ -2,20 +2,19 @@ import { ApiError, unauthorized } from '../errors.js';
 import type { Dependencies } from '../runtime/Dependencies.js';
 import type { ChangePasswordRequest } from '../users/schemas.js';
 import type { Principal } from './Principal.js';
-import { recordFailedAttempt, refuseIfLocked, throttleAccount } from './loginThrottling.js';
+import { countedPasswordCheck, throttleAccount } from './loginThrottling.js';
 
 /**
  * Changes the caller's password and ends every other session at once: the user's auth state in
  * DynamoDB gets a revocation time, and the caller's own session is moved past it first, so it
- * never stops working. Wrong current passwords count towards the login throttle.
+ * never stops working. The current password is checked as one login attempt: counted by the login
+ * throttle before hashing, refused while the account is locked, a wrong one counted as a failure.
  */
 export async function changePassword(deps: Dependencies, caller: Principal, input: ChangePasswordRequest) {
   const account = throttleAccount(caller.username);
   const user = await deps.users.findById(caller.userId);
   if (!user || !user.active) throw unauthorized('Invalid or expired token');
-  await refuseIfLocked(deps, account, user);
-  if (!(await deps.passwords.verify(user.passwordHash, input.current_password))) {
-    await recordFailedAttempt(deps, account, user);
+  if (!(await countedPasswordCheck(deps, account, () => deps.passwords.verify(user.passwordHash, input.current_password)))) {
     throw new ApiError(400, 'Current password is incorrect');
   }
   const change = await deps.users.updatePassword(user.id, await deps.passwords.hash(input.new_password));

@@ -1,32 +1,49 @@
 import { ApiError } from '../errors.js';
 import type { Dependencies } from '../runtime/Dependencies.js';
 import type { LoginRequest } from '../users/schemas.js';
-import { recordFailedAttempt, refuseIfLocked, throttleAccount } from './loginThrottling.js';
+import { CountedAttempt, throttleAccount } from './loginThrottling.js';
 import { startSession, type LoginOrigin } from './startSession.js';
 
 export const INVALID_CREDENTIALS = 'Invalid credentials';
 
 /**
- * Login: one SQL read, one password verification, one conditional put of the session (the budget
- * of ARCHITECTURE.md; failures also count in DynamoDB). Unknown user, inactive user and wrong password answer the
- * same 401 after the same amount of hashing work. last_login goes through the side-effect queue,
- * so it can never delay or fail a login.
+ * Login, in the round trips of the budget: the attempt is counted with one conditional DynamoDB
+ * update before any hashing (429 once the account has `maxFailures` failures, or `maxFailures +
+ * concurrencyAllowance` attempts failed or in flight, in this window), at the same time as the one
+ * SQL read of the user; then one password verification; then the session's conditional put, at
+ * the same time as the update that frees the attempt's place (a failure instead keeps its place,
+ * one update). Known and unknown usernames (and inactive users) take exactly the same path and
+ * the same hashing work, so neither the answer, its time nor the 429 tells them apart.
+ * last_login goes through the side-effect queue, so it can never delay or fail a login.
  */
 export async function login(deps: Dependencies, input: LoginRequest, origin: LoginOrigin) {
   const issuedAt = Date.now();
   const account = throttleAccount(input.username);
-  const user = await deps.users.findByUsername(input.username);
-  await refuseIfLocked(deps, account, user);
+  const [admission, found] = await Promise.allSettled([CountedAttempt.begin(deps, account), deps.users.findByUsername(account)]);
+  if (admission.status === 'rejected') throw admission.reason;
+  const attempt = admission.value;
+  if (found.status === 'rejected') {
+    await attempt.abandoned();
+    throw found.reason;
+  }
+  const user = found.value;
 
-  const ok = user && user.active
-    ? await deps.passwords.verify(user.passwordHash, input.password)
-    : await deps.passwords.verifyNothing(input.password);
+  let ok: boolean;
+  try {
+    ok = user && user.active
+      ? await deps.passwords.verify(user.passwordHash, input.password)
+      : await deps.passwords.verifyNothing(input.password);
+  } catch (err) {
+    await attempt.abandoned();
+    throw err;
+  }
   if (!ok || !user) {
-    await recordFailedAttempt(deps, account, user);
+    await attempt.failed();
     throw new ApiError(401, INVALID_CREDENTIALS);
   }
 
-  const result = await startSession(deps, user, issuedAt, origin);
+  const [session] = await Promise.allSettled([startSession(deps, user, issuedAt, origin), attempt.succeeded()]);
+  if (session.status === 'rejected') throw session.reason;
   deps.sideEffects.enqueue({ kind: 'last-login', userId: user.id, at: issuedAt });
-  return result;
+  return session.value;
 }

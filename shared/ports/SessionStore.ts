@@ -63,20 +63,49 @@ export interface SessionStore {
   userState(userId: number): Promise<UserAuthState | null>;
   /**
    * Applies a user's new auth state if it is newer than the stored one (conditional write on
-   * authVersion). With `revokeBefore`, every session issued earlier stops working at once.
+   * authVersion). With `revokeBefore`, every session issued earlier stops working at once; that
+   * time is applied even when a newer state is already there, and never moves backwards.
    */
   applyUserState(change: AuthStateChange, revokeBefore?: number): Promise<void>;
-  /** Moves a session's issuedAt forward so it survives a revocation its own user made. */
+  /** Moves a session's issuedAt forward (never back) so it survives a revocation its own user made. */
   reissue(tokenHash: string, issuedAt: number): Promise<void>;
   /** Physically removes a user's sessions (clean-up; revocation is already in effect). */
   deleteAllForUser(userId: number, exceptTokenHash?: string): Promise<number>;
   ping(): Promise<void>;
 }
 
-/** Counts failed logins per account in fixed windows, with an atomic counter. */
+/** Per-account limits of the login throttle (AppConfig.loginThrottle). */
+export interface LoginLimits {
+  maxFailures: number;
+  concurrencyAllowance: number;
+}
+
+/** An attempt the throttle let through: it holds a place until it is completed. */
+export interface LoginAttemptSlot {
+  account: string;
+  /** Start of the window the place was taken in (ms); completion goes to the same window. */
+  windowStart: number;
+}
+
+export type LoginAdmission =
+  | { admitted: true; slot: LoginAttemptSlot }
+  | { admitted: false; retryAfterSeconds: number; reason: 'failures' | 'concurrency' };
+
+/**
+ * Counts login attempts per account in fixed windows, before the password is checked. Every
+ * attempt takes a place with one conditional atomic update; a place is held while the attempt is
+ * in flight and kept for the rest of the window if the attempt failed. Places of attempts that
+ * never completed (a crashed function) go with their window.
+ */
 export interface LoginThrottle {
-  /** Failures so far in the current window, and the seconds until it ends. */
-  current(account: string): Promise<{ failures: number; retryAfterSeconds: number }>;
-  /** Counts one failure atomically; the failures so far and when the window ends (ms). */
-  recordFailure(account: string): Promise<{ failures: number; windowEndsAt: number }>;
+  /**
+   * Takes a place, unless the account's window already has `maxFailures` failures, or
+   * `maxFailures + concurrencyAllowance` attempts failed or in flight. One conditional update.
+   */
+  admit(account: string, limits: LoginLimits): Promise<LoginAdmission>;
+  /**
+   * Completes an admitted attempt with one update: a failure keeps its place as a counted failure,
+   * a success (or an attempt abandoned before its password was checked) frees it.
+   */
+  complete(slot: LoginAttemptSlot, outcome: 'failure' | 'released'): Promise<void>;
 }

@@ -19,6 +19,10 @@ export interface AuthStateChange {
 export interface UserRepo {
   /** Inserts a user; a duplicate username or email throws a 409 ApiError (settled by unique indexes). */
   create(user: NewUser): Promise<UserRecord>;
+  /**
+   * The user whose name has the same canonical form (shared/users/username.ts) as `username`;
+   * null for no such user and for a string that is no valid username at all.
+   */
   findByUsername(username: string): Promise<UserRecord | null>;
   findById(id: number): Promise<UserRecord | null>;
   /** Replaces the password hash of an active user; null when the user is gone. */
@@ -28,12 +32,10 @@ export interface UserRepo {
   /** Users by id, including deactivated ones (marked), without password material. */
   list(limit: number, offset: number): Promise<{ users: UserRecord[]; total: number }>;
   /**
-   * Sets the role of a non-root user. 'not-found' for unknown users, 'root' when the target is
-   * root (whose role never changes).
+   * Sets the role of a non-root user, found like findByUsername. 'not-found' for unknown users
+   * (and invalid names), 'root' when the target is root (whose role never changes).
    */
   setRole(username: string, role: Role): Promise<AuthStateChange | 'not-found' | 'root'>;
-  /** Refuses logins of this user until `until` (never shortens an existing lock). */
-  lockLogin(id: number, until: Date): Promise<void>;
   /** Creates the single root user if there is none; true when it did. */
   ensureRoot(passwordHash: string): Promise<boolean>;
 }

@@ -12,8 +12,6 @@ export interface UserRecord {
   createdAt: Date;
   updatedAt: Date;
   lastLogin: Date | null;
-  /** Set when too many logins failed: refused until then, whatever the password. */
-  loginLockedUntil: Date | null;
 }
 
 /** The public shape of a user, as the contract's profile and admin listings show it. */

@@ -1,16 +1,18 @@
 import { z } from 'zod';
+import { USERNAME_LENGTH_MESSAGE, USERNAME_MAX, USERNAME_MIN, USERNAME_PATTERN, USERNAME_PATTERN_MESSAGE } from './username.js';
 
 // Input rules for accounts. The same schemas validate requests and describe them in OpenAPI.
-export const USERNAME_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?$/;
+export { USERNAME_PATTERN } from './username.js';
 export const PASSWORD_MIN = 8;
 // argon2 would take more, but a bound keeps hashing cost and request size predictable.
 export const PASSWORD_MAX = 128;
 
+/** A username as registration accepts it (see username.ts); login and lookups accept nothing else. */
 export const username = z
   .string({ error: 'must be a string' })
-  .min(3, 'must be 3 to 50 characters')
-  .max(50, 'must be 3 to 50 characters')
-  .regex(USERNAME_PATTERN, 'may contain only letters, digits, ".", "_" and "-", and must start and end with a letter or digit');
+  .min(USERNAME_MIN, USERNAME_LENGTH_MESSAGE)
+  .max(USERNAME_MAX, USERNAME_LENGTH_MESSAGE)
+  .regex(USERNAME_PATTERN, USERNAME_PATTERN_MESSAGE);
 
 export const email = z
   .string({ error: 'must be a string' })
@@ -37,8 +39,10 @@ export const registerRequest = z.object({
   role: assignableRole.optional(),
 });
 
+// A name registration would refuse belongs to no account: login answers it with the same 400 as
+// registration, before any lookup, hashing or counting (so it gets no counter of its own).
 export const loginRequest = z.object({
-  username: z.string({ error: 'must be a string' }).min(1, 'is required').max(254, 'is too long'),
+  username,
   password: givenPassword,
 });
 

@@ -38,14 +38,21 @@ describe('round trips per request', () => {
     expect(line.storeCalls).toEqual({ postgres: 0, dynamodb: 1, blobs: 0 });
   });
 
-  it('login: one SQL read and one conditional put (a failure adds one atomic counter update)', async () => {
+  it('login: one SQL read, the attempt counted before the hash, the session put (with its release beside it)', async () => {
     await api.registerUser('budget-user', password);
+    // The conditional update that counts the attempt (at the same time as the SQL read), then the
+    // session's conditional put and the update that frees the attempt's place, at the same time.
     const { status, line } = await costOf('POST', '/v1/auth/login', { json: { username: 'budget-user', password } });
     expect(status).toBe(200);
-    expect(line.storeCalls).toEqual({ postgres: 1, dynamodb: 1, blobs: 0 });
+    expect(line.storeCalls).toEqual({ postgres: 1, dynamodb: 3, blobs: 0 });
+    // A failure: the counting update, and the one that keeps its place as a failure.
     const failed = await costOf('POST', '/v1/auth/login', { json: { username: 'budget-user', password: 'wrong password' } });
     expect(failed.status).toBe(401);
-    expect(failed.line.storeCalls).toEqual({ postgres: 1, dynamodb: 1, blobs: 0 });
+    expect(failed.line.storeCalls).toEqual({ postgres: 1, dynamodb: 2, blobs: 0 });
+    // An unknown user costs exactly the same.
+    const unknown = await costOf('POST', '/v1/auth/login', { json: { username: 'budget-nobody', password: 'wrong password' } });
+    expect(unknown.status).toBe(401);
+    expect(unknown.line.storeCalls).toEqual(failed.line.storeCalls);
   });
 
   it('package, version and search reads: one SQL query each, nothing else', async () => {

@@ -131,14 +131,60 @@ describe('a guarded client', () => {
 });
 
 describe('DynamoLoginThrottle on dynalite', () => {
-  it('counts concurrent failures atomically, per window', async () => {
+  const limits = { maxFailures: 3, concurrencyAllowance: 2 };
+
+  it('admits at most limit + allowance of many simultaneous attempts, and locks after limit failures', async () => {
+    const now = 1_800_000_000_000;
+    const throttle = new DynamoLoginThrottle(raw, table, 900, () => now);
+    const all = await Promise.all(Array.from({ length: 100 }, () => throttle.admit('eve', limits)));
+    const admitted = all.filter((a) => a.admitted);
+    expect(admitted).toHaveLength(5);
+    // Refused while the places were only in flight: come back in a moment.
+    expect(all.find((a) => !a.admitted)).toEqual({ admitted: false, reason: 'concurrency', retryAfterSeconds: 1 });
+    await Promise.all(admitted.map((a) => a.admitted && throttle.complete(a.slot, 'failure')));
+    // Five failures now: locked until the window ends, whatever else happens.
+    expect(await throttle.admit('eve', limits)).toEqual({ admitted: false, reason: 'failures', retryAfterSeconds: 900 - (now % 900_000) / 1000 });
+    expect((await throttle.admit('someone-else', limits)).admitted).toBe(true);
+  });
+
+  it('a success frees its place; a failure keeps it', async () => {
+    const throttle = new DynamoLoginThrottle(raw, table, 900, () => 1_800_000_000_000);
+    const first = await Promise.all(Array.from({ length: 5 }, () => throttle.admit('sam', limits)));
+    expect(first.every((a) => a.admitted)).toBe(true);
+    expect((await throttle.admit('sam', limits)).admitted).toBe(false);
+    await Promise.all(first.map((a) => a.admitted && throttle.complete(a.slot, 'released')));
+    // All five places are free again: five more at once, then two of them fail.
+    const second = await Promise.all(Array.from({ length: 5 }, () => throttle.admit('sam', limits)));
+    expect(second.every((a) => a.admitted)).toBe(true);
+    await Promise.all(second.map((a, i) => a.admitted && throttle.complete(a.slot, i < 2 ? 'failure' : 'released')));
+    const third = await Promise.all(Array.from({ length: 5 }, () => throttle.admit('sam', limits)));
+    expect(third.filter((a) => a.admitted)).toHaveLength(3);
+  });
+
+  it("places of attempts that never completed expire with their window; completions go to the attempt's window", async () => {
     let now = 1_800_000_000_000;
     const throttle = new DynamoLoginThrottle(raw, table, 900, () => now);
-    await Promise.all(Array.from({ length: 25 }, () => throttle.recordFailure('eve')));
-    expect((await throttle.current('eve')).failures).toBe(25);
-    expect((await throttle.current('someone-else')).failures).toBe(0);
+    const stuck = await Promise.all(Array.from({ length: 5 }, () => throttle.admit('crashy', limits)));
+    expect((await throttle.admit('crashy', limits)).admitted).toBe(false);
     now += 900_000; // next window
-    expect((await throttle.current('eve')).failures).toBe(0);
+    const fresh = await throttle.admit('crashy', limits);
+    expect(fresh.admitted).toBe(true);
+    // A late failure of an attempt from the old window counts there, not in the new one.
+    const late = stuck[0]!;
+    if (!late.admitted) throw new Error('the first attempt was admitted');
+    await throttle.complete(late.slot, 'failure');
+    const more = await Promise.all(Array.from({ length: 4 }, () => throttle.admit('crashy', limits)));
+    expect(more.every((a) => a.admitted)).toBe(true);
+  });
+
+  it('the seed scenario: 50 simultaneous attempts at the default limits are all admitted, and every place is freed', async () => {
+    const throttle = new DynamoLoginThrottle(raw, table, 900, () => 1_800_000_000_000);
+    const defaults = { maxFailures: 10, concurrencyAllowance: 50 };
+    for (let round = 0; round < 3; round++) {
+      const all = await Promise.all(Array.from({ length: 50 }, () => throttle.admit('seed', defaults)));
+      expect(all.every((a) => a.admitted)).toBe(true);
+      await Promise.all(all.map((a) => a.admitted && throttle.complete(a.slot, 'released')));
+    }
   });
 });
 

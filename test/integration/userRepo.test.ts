@@ -27,6 +27,23 @@ describe.each(databaseEngines)('PgUserRepo on $name', (engine) => {
     expect(await repo.findByUsername('nobody')).toBeNull();
   });
 
+  it('finds and changes a user only by its canonical name, never through what lower() folds beyond ASCII', async () => {
+    const mini = await repo.create({ username: 'mini', email: 'mini@example.com', passwordHash: 'h', role: 'user' });
+    expect((await repo.findByUsername('MiNi'))?.id).toBe(mini.id);
+    // U+0130: the database's lower() turns it into "i", but no such name is a username.
+    for (const spelling of ['miNİ', 'mİni', 'mİnİ', 'MİNİ']) {
+      expect(await repo.findByUsername(spelling), spelling).toBeNull();
+      expect(await repo.setRole(spelling, 'admin'), spelling).toBe('not-found');
+    }
+    expect((await repo.findById(mini.id))?.role).toBe('user');
+    expect(await repo.setRole('MINI', 'publisher')).toMatchObject({ userId: mini.id, role: 'publisher' });
+    // Even a stored name outside the pattern (written around registration) is never matched by
+    // the ASCII name its lower() folds to.
+    await t.db.query("INSERT INTO registry.users (username, email, password_hash) VALUES ('İvan', 'ivan@example.com', 'h')");
+    expect(await repo.findByUsername('ivan')).toBeNull();
+    expect(await repo.setRole('ivan', 'admin')).toBe('not-found');
+  });
+
   it('settles duplicate usernames and emails with the unique indexes (409)', async () => {
     await repo.create({ username: 'bob', email: 'bob@example.com', passwordHash: 'h', role: 'user' });
     await expect(repo.create({ username: 'BOB', email: 'x@example.com', passwordHash: 'h', role: 'user' })).rejects.toMatchObject({

@@ -2,6 +2,7 @@ import {
   BatchGetItemCommand,
   ConditionalCheckFailedException,
   DynamoDBClient,
+  GetItemCommand,
   ProvisionedThroughputExceededException,
   PutItemCommand,
   QueryCommand,
@@ -122,13 +123,43 @@ describe('DynamoSessionStore requests', () => {
 });
 
 describe('DynamoLoginThrottle requests', () => {
-  it('counts with an atomic ADD, never a read-modify-write', async () => {
-    ddb.on(UpdateItemCommand).resolves({ Attributes: { failures: { N: '4' } } });
+  const limits = { maxFailures: 10, concurrencyAllowance: 50 };
+
+  it('admits with one conditional atomic ADD before the hash, never a read-modify-write', async () => {
+    ddb.on(UpdateItemCommand).resolves({});
     const t = new DynamoLoginThrottle(client, 'tbl', 900, () => 1_000_000);
-    expect(await t.recordFailure('bob')).toEqual({ failures: 4, windowEndsAt: 1_800_000 });
+    expect(await t.admit('bob', limits)).toEqual({ admitted: true, slot: { account: 'bob', windowStart: 900_000 } });
     const input = ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input;
-    expect(input.UpdateExpression).toMatch(/^ADD failures :one/);
+    expect(input.UpdateExpression).toMatch(/^ADD charged :one/);
+    expect(input.ConditionExpression).toBe(
+      '(attribute_not_exists(failures) OR failures < :maxFailures) AND (attribute_not_exists(charged) OR charged < :maxCharged)',
+    );
+    expect(unmarshall(input.ExpressionAttributeValues!)).toMatchObject({ ':maxFailures': 10, ':maxCharged': 60 });
     expect(input.Key).toEqual({ pk: { S: 'throttle#login#bob#900000' } });
     expect(ddb.calls()).toHaveLength(1);
+  });
+
+  it('completes with one update in the window the attempt was admitted in', async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    const t = new DynamoLoginThrottle(client, 'tbl', 900, () => 5_000_000);
+    await t.complete({ account: 'bob', windowStart: 900_000 }, 'failure');
+    await t.complete({ account: 'bob', windowStart: 900_000 }, 'released');
+    const [failure, released] = ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
+    expect(failure).toMatchObject({ UpdateExpression: 'ADD failures :one', Key: { pk: { S: 'throttle#login#bob#900000' } } });
+    expect(released).toMatchObject({ UpdateExpression: 'ADD charged :minusOne', ConditionExpression: 'charged > :zero' });
+    // A completion that finds its window gone is a no-op, not an error.
+    ddb.reset();
+    ddb.on(UpdateItemCommand).rejects(new ConditionalCheckFailedException({ message: 'x', $metadata: {} }));
+    await expect(t.complete({ account: 'bob', windowStart: 900_000 }, 'released')).resolves.toBeUndefined();
+  });
+
+  it('a refusal reads the counters once, for the Retry-After', async () => {
+    ddb.on(UpdateItemCommand).rejects(new ConditionalCheckFailedException({ message: 'x', $metadata: {} }));
+    ddb.on(GetItemCommand).resolves({ Item: marshall({ pk: 'x', failures: 10, charged: 10 }) });
+    const t = new DynamoLoginThrottle(client, 'tbl', 900, () => 1_000_000);
+    expect(await t.admit('bob', limits)).toEqual({ admitted: false, reason: 'failures', retryAfterSeconds: 800 });
+    expect(ddb.commandCalls(GetItemCommand)[0]!.args[0].input.ConsistentRead).toBe(true);
+    ddb.on(GetItemCommand).resolves({ Item: marshall({ pk: 'x', failures: 2, charged: 60 }) });
+    expect(await t.admit('bob', limits)).toEqual({ admitted: false, reason: 'concurrency', retryAfterSeconds: 1 });
   });
 });

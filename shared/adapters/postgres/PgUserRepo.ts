@@ -4,6 +4,7 @@ import type { AuthStateChange, NewUser, UserRepo } from '../../ports/UserRepo.js
 import type { Role } from '../../routes.js';
 import { toDate } from './columns.js';
 import type { UserRecord } from '../../users/User.js';
+import { canonicalUsername } from '../../users/username.js';
 
 interface UserRow {
   id: number;
@@ -16,11 +17,20 @@ interface UserRow {
   created_at: Date | string;
   updated_at: Date | string;
   last_login: Date | string | null;
-  login_locked_until: Date | string | null;
 }
 
-const COLUMNS = 'id, username, email, role, password_hash, active, auth_version, created_at, updated_at, last_login, login_locked_until';
+// login_locked_until (migration 005) is no longer read or written: the login lock lives in the
+// DynamoDB attempt counter alone, which every attempt goes through before any hashing. The column
+// can be dropped by a later migration once no deployed code selects it.
+const COLUMNS = 'id, username, email, role, password_hash, active, auth_version, created_at, updated_at, last_login';
 
+/**
+ * Matches the user whose name has the canonical form in `$n` (ASCII lower case, from
+ * canonicalUsername). `lower(username) = $n` finds the row through the unique index; the same
+ * comparison under the "C" collation, where lower() folds ASCII letters only, then drops any row
+ * the database's own lower() matched by folding more than ASCII (it maps "İ" to "i").
+ */
+const sameName = (param: string) => `lower(username) = ${param} AND lower(username COLLATE "C") = ${param}`;
 
 function toUser(row: UserRow): UserRecord {
   return {
@@ -34,7 +44,6 @@ function toUser(row: UserRow): UserRecord {
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),
     lastLogin: row.last_login === null ? null : toDate(row.last_login),
-    loginLockedUntil: row.login_locked_until === null ? null : toDate(row.login_locked_until),
   };
 }
 
@@ -64,10 +73,9 @@ export class PgUserRepo implements UserRepo {
   }
 
   async findByUsername(username: string): Promise<UserRecord | null> {
-    const { rows } = await this.db.query<UserRow>(
-      `SELECT ${COLUMNS} FROM registry.users WHERE lower(username) = lower($1)`,
-      [username],
-    );
+    const name = canonicalUsername(username);
+    if (name === null) return null;
+    const { rows } = await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM registry.users WHERE ${sameName('$1')}`, [name]);
     return rows[0] ? toUser(rows[0]) : null;
   }
 
@@ -113,23 +121,18 @@ export class PgUserRepo implements UserRepo {
   }
 
   async setRole(username: string, role: Role): Promise<AuthStateChange | 'not-found' | 'root'> {
+    const name = canonicalUsername(username);
+    if (name === null) return 'not-found';
     const { rows } = await this.db.query<{ id: number; auth_version: number; role: Role; active: boolean }>(
       `UPDATE registry.users
           SET role = $2, auth_version = auth_version + 1, updated_at = now()
-        WHERE lower(username) = lower($1) AND role <> 'root'
+        WHERE ${sameName('$1')} AND role <> 'root'
         RETURNING id, auth_version, role, active`,
-      [username, role],
+      [name, role],
     );
     if (rows[0]) return toChange(rows[0]);
-    const existing = await this.findByUsername(username);
+    const existing = await this.findByUsername(name);
     return existing?.role === 'root' ? 'root' : 'not-found';
-  }
-
-  async lockLogin(id: number, until: Date): Promise<void> {
-    await this.db.query(
-      'UPDATE registry.users SET login_locked_until = GREATEST(login_locked_until, $2) WHERE id = $1',
-      [id, until],
-    );
   }
 
   async ensureRoot(passwordHash: string): Promise<boolean> {
