@@ -1,7 +1,7 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { RegistryStack } from './RegistryStack.js';
-import { BLOBS_PREFIX } from './routePolicy.js';
+import { BLOBS_PREFIX, STAGING_PREFIX, dataNeeds } from './routePolicy.js';
 
 /**
  * cdk-nag (AwsSolutions) findings this stack accepts, each on the narrowest construct it
@@ -46,6 +46,20 @@ export function applyNagSuppressions(stack: RegistryStack): void {
       archiveObjects,
       `Objects are named by the SHA-256 of their content, so the statement can only name the ${BLOBS_PREFIX} prefix of the one ` +
         'archive bucket; the actions are listed one by one (GetObject, and PutObject/AbortMultipartUpload for publishing only).',
+    );
+  }
+
+  // Staged archives have random names; only the publish function may touch them.
+  const stagedObjects = `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(
+    stores.archiveBucket.node.defaultChild as import('aws-cdk-lib').CfnElement,
+  )}.Arn>/${STAGING_PREFIX}*]`;
+  for (const { role, route } of apiFunctions.functions) {
+    if (dataNeeds(route).bucket !== 'read-write') continue;
+    ack(
+      role,
+      stagedObjects,
+      `A publish stages its archive under a random name in the ${STAGING_PREFIX} prefix before copying it to its content ` +
+        'address, so the statement can only name that prefix; a lifecycle rule expires what stays there after a day.',
     );
   }
 

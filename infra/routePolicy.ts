@@ -11,6 +11,13 @@ import type { RouteDefinition } from '../shared/routes.js';
 export const BLOBS_PREFIX = 'archives/';
 
 /**
+ * A publish first writes its archive under this prefix (S3BlobStore's default staging prefix,
+ * outside BLOBS_PREFIX), then copies it to its content address and deletes it. Only the publish
+ * function may touch it; the bucket's lifecycle rule expires what a failed publish left there.
+ */
+export const STAGING_PREFIX = 'staging/';
+
+/**
  * Every API Gateway path a route is served on: its path, then its aliases (scoped package names
  * arrive as two segments, so `{name}` routes also answer at `{scope}/{name}`).
  */
@@ -72,6 +79,9 @@ export const BUCKET_OBJECT_ACTIONS: Record<Exclude<BucketAccess, 'none' | 'probe
   read: ['s3:GetObject'],
   'read-write': ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
 };
+
+/** On staged objects: put, read (the copy's source), delete; for publishing only. */
+export const STAGING_OBJECT_ACTIONS = ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload'] as const;
 
 export interface RouteThrottle {
   /** Steady requests per second for the whole route. */

@@ -17,6 +17,8 @@ import {
   BUCKET_OBJECT_ACTIONS,
   SESSIONS_INDEX_ACTIONS,
   SESSIONS_TABLE_ACTIONS,
+  STAGING_OBJECT_ACTIONS,
+  STAGING_PREFIX,
   dataNeeds,
   functionId,
 } from '../routePolicy.js';
@@ -183,6 +185,16 @@ export class ApiFunctions extends Construct {
             sid: 'Archives',
             actions: [...BUCKET_OBJECT_ACTIONS[needs.bucket]],
             resources: [props.bucket.arnForObjects(`${BLOBS_PREFIX}*`)],
+          }),
+        );
+      }
+      if (needs.bucket === 'read-write') {
+        // Publishing stages the archive, copies it to its content address, then deletes the copy.
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            sid: 'ArchiveStaging',
+            actions: [...STAGING_OBJECT_ACTIONS],
+            resources: [props.bucket.arnForObjects(`${STAGING_PREFIX}*`)],
           }),
         );
       }

@@ -5,6 +5,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { SESSIONS_TABLE } from '../../shared/adapters/dynamodb/sessionsTable.js';
 import type { EnvironmentConfig } from '../config.js';
+import { STAGING_PREFIX } from '../routePolicy.js';
 
 /** Characters kept out of generated passwords: they need quoting in URLs, shells or SQL. */
 export const PASSWORD_EXCLUDED_CHARACTERS = ` %+~\`#$&*()|[]{}:;<>?!'/@"\\`;
@@ -77,6 +78,15 @@ export class DataStores extends Construct {
           abortIncompleteMultipartUploadAfter: Duration.days(1),
           noncurrentVersionExpiration: Duration.days(config.noncurrentVersionDays),
           expiredObjectDeleteMarker: true,
+        },
+        {
+          // What a failed publish left under the staging prefix (never a content-addressed
+          // archive): expired a day after it was written, its noncurrent version a day later.
+          id: 'expire-staged-archives',
+          prefix: STAGING_PREFIX,
+          expiration: Duration.days(1),
+          noncurrentVersionExpiration: Duration.days(1),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
       ],
       removalPolicy: RemovalPolicy.RETAIN,

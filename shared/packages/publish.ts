@@ -2,18 +2,25 @@ import { createHash } from 'node:crypto';
 import type { Principal } from '../auth/Principal.js';
 import { badRequest } from '../errors.js';
 import { parseWith } from '../http/validation.js';
+import { logger } from '../observability/telemetry.js';
+import type { PublishOutcome } from '../ports/PackageRepo.js';
 import { ensureOwnScope } from '../registries/ownScope.js';
 import type { Dependencies } from '../runtime/Dependencies.js';
 import { validateArchive } from './archiveValidator.js';
-import { manifestSchema } from './manifest.js';
+import { claimsOf, manifestSchema } from './manifest.js';
 import { assertPublishableName } from './Package.js';
 import { parsePublishForm } from './publishForm.js';
 
 /**
  * Publishes name@version: every check first (form, manifest, archive contents, all in memory and
- * CPU only), then the archive to the blob store under its SHA-256, then the metadata in one SQL
- * transaction. A row therefore never points at a missing blob; a failed publish leaves at most
- * an unreferenced blob, which is harmless because blobs are content-addressed.
+ * CPU only; then the publisher's rights and the version's absence, one SQL read), and only then
+ * the archive, under a staging name. The metadata is written in one SQL transaction that checks
+ * the rights again (races) and, as its last step before the commit, promotes the staged archive
+ * to its content address: a row never points at a missing blob, and a refused or failed publish
+ * leaves no content-addressed blob, only staged data that the blob store sweeps after a day. (A
+ * failure of the COMMIT itself, after the promotion, can leave an unreferenced content-addressed
+ * blob: harmless, and never swept, because a publish of the same bytes may reference it.)
+ * The staged copy is removed before the answer.
  */
 export async function publish(deps: Dependencies, caller: Principal, body: Buffer, contentType: string | undefined, sourceIp: string) {
   const form = await parsePublishForm(body, contentType);
@@ -23,14 +30,24 @@ export async function publish(deps: Dependencies, caller: Principal, body: Buffe
   } catch {
     throw badRequest('The manifest part is not valid JSON');
   }
-  const manifest = parseWith(manifestSchema, rawManifest, 'manifest');
-  assertPublishableName(manifest.name);
-  await validateArchive(form.archive, { name: manifest.name, version: manifest.version });
+  const stated = parseWith(manifestSchema, rawManifest, 'manifest');
+  assertPublishableName(stated.name);
+  // The archive's own rulestack.json is what rfh installs, so it is what gets stored and shown;
+  // every field the form states must agree with it (refused, never silently resolved).
+  const { manifest } = await validateArchive(form.archive, claimsOf(stated, rawManifest));
 
   await ensureOwnScope(deps, caller, manifest.name, { actor: caller, sourceIp });
   const sha256 = createHash('sha256').update(form.archive).digest('hex');
-  await deps.blobs.put(sha256, form.archive);
-  const outcome = await deps.packages.publish({ manifest, rawManifest, sha256, sizeBytes: form.archive.length, publisher: caller, sourceIp });
+  await deps.packages.checkPublish({ name: manifest.name, version: manifest.version, sha256, publisher: caller });
+  const staged = await deps.blobs.stage(sha256, form.archive);
+  let outcome: PublishOutcome;
+  try {
+    outcome = await deps.packages.publish({
+      manifest, rawManifest: manifest, sha256, sizeBytes: form.archive.length, publisher: caller, sourceIp, beforeCommit: () => staged.promote(),
+    });
+  } finally {
+    await staged.discard().catch((err: unknown) => logger.warn('staged archive not removed (swept later)', { error: String(err) }));
+  }
   const v = outcome.version;
   return {
     status: outcome.created ? 201 : 200,

@@ -12,12 +12,44 @@ export type BlobDownload =
   /** A short-lived URL to fetch the bytes from (S3 presigned). */
   | { kind: 'redirect'; url: string };
 
+/** Staging data older than this is unreferenced by construction (no publish runs that long): it is swept. */
+export const STAGING_MAX_AGE_MS = 24 * 3600 * 1000;
+
+/**
+ * Bytes written aside (under a staging name, never under their content address) and not yet
+ * published. What a failed publish leaves behind is only staging data, which the store sweeps
+ * once it is older than STAGING_MAX_AGE_MS; content-addressed blobs are never swept.
+ */
+export interface StagedBlob {
+  /** False when the hash was already stored: nothing was written, promote() and discard() do nothing. */
+  readonly staged: boolean;
+  /**
+   * Makes the bytes available under their content address. Idempotent, and never overwrites a
+   * stored blob. The publish calls it inside its transaction, just before the commit.
+   */
+  promote(): Promise<void>;
+  /** Removes the staging copy (once promoted or given up). Idempotent. */
+  discard(): Promise<void>;
+}
+
+/** What stage() answers when the content-addressed blob exists already. */
+export const ALREADY_STORED: StagedBlob = Object.freeze({
+  staged: false,
+  promote: async () => {},
+  discard: async () => {},
+});
+
 export interface BlobStore {
   /**
    * Stores bytes under their hash unless that hash is already stored: an existing blob is never
    * overwritten (the caller has checked that `sha256` is the hash of `bytes`).
    */
   put(sha256: string, bytes: Uint8Array): Promise<void>;
+  /**
+   * Writes bytes under a staging name, to be promoted to their content address later. When the
+   * hash is already stored nothing is written (ALREADY_STORED).
+   */
+  stage(sha256: string, bytes: Uint8Array): Promise<StagedBlob>;
   download(sha256: string): Promise<BlobDownload | null>;
   ping(): Promise<void>;
 }

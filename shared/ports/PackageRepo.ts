@@ -6,12 +6,26 @@ import type { AuditContext } from './RegistryRepo.js';
 
 export interface NewVersion {
   manifest: Manifest;
-  /** The manifest as received, kept verbatim for clients that want every field. */
+  /** The manifest kept with the version: the archive's own rulestack.json, as validated. */
   rawManifest: unknown;
   sha256: string;
   sizeBytes: number;
   publisher: Principal;
   sourceIp: string;
+  /**
+   * Runs inside the transaction once a new version's rows are written, as its last step before the
+   * commit: the publish promotes its staged archive to the content address here, so the row never
+   * commits without its blob and a failure rolls the row back. Not called for an identical retry.
+   */
+  beforeCommit?: () => Promise<void>;
+}
+
+/** What a publish is about to record, for the check that runs before anything is stored. */
+export interface PublishIntent {
+  name: string;
+  version: string;
+  sha256: string;
+  publisher: Principal;
 }
 
 export type PublishOutcome =
@@ -35,6 +49,13 @@ export interface PackageRepo {
    * with other bytes) and moves `latest`.
    */
   publish(v: NewVersion): Promise<PublishOutcome>;
+  /**
+   * The checks of publish() without writing anything (one read): the registry exists and the
+   * publisher may see it and publish into it, owns the package if it exists, and name@version is
+   * not published with other bytes. Throws what publish() would (404, 403, 409). Run before the
+   * archive is stored; publish() checks again in its transaction, which settles races.
+   */
+  checkPublish(intent: PublishIntent): Promise<void>;
   // Reads answer null for what the viewer may not see (a private registry's packages), exactly
   // as for what does not exist, so a private name does not leak.
   getPackage(name: string, viewer: Viewer): Promise<PackageRecord | null>;

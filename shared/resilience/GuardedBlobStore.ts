@@ -1,4 +1,4 @@
-import type { BlobDownload, BlobStore } from '../ports/BlobStore.js';
+import type { BlobDownload, BlobStore, StagedBlob } from '../ports/BlobStore.js';
 import type { StoreGuard } from './StoreGuard.js';
 
 /** A BlobStore whose calls go through the blobs StoreGuard. */
@@ -10,6 +10,16 @@ export class GuardedBlobStore implements BlobStore {
 
   put(sha256: string, bytes: Uint8Array): Promise<void> {
     return this.guard.run(() => this.inner.put(sha256, bytes));
+  }
+
+  async stage(sha256: string, bytes: Uint8Array): Promise<StagedBlob> {
+    const staged = await this.guard.run(() => this.inner.stage(sha256, bytes));
+    if (!staged.staged) return staged; // nothing written, nothing to call
+    return {
+      staged: true,
+      promote: () => this.guard.run(() => staged.promote()),
+      discard: () => this.guard.run(() => staged.discard()),
+    };
   }
 
   download(sha256: string): Promise<BlobDownload | null> {

@@ -66,8 +66,10 @@ describe('round trips per request', () => {
     lines.length = 0;
     const published = await fetch(`${api.url}/v1/packages`, { method: 'POST', body: form, headers: { authorization: `Bearer ${pub}` } });
     expect(published.status).toBe(201);
-    // Publish: auth read, one blob put, one SQL transaction.
-    expect(lines[0]!.storeCalls).toEqual({ postgres: 1, dynamodb: 1, blobs: 1 });
+    // Publish: auth read; the rights check (one SQL read) before anything is stored; the archive
+    // staged (one blob call); one SQL transaction that promotes it before its commit (one blob
+    // call); the staged copy removed (one blob call).
+    expect(lines[0]!.storeCalls).toEqual({ postgres: 2, dynamodb: 1, blobs: 3 });
     for (const path of ['/v1/packages/budget-pkg', '/v1/packages/budget-pkg/versions/1.0.0', '/v1/packages?q=budget']) {
       const { status, line } = await costOf('GET', path);
       expect(status, path).toBe(200);

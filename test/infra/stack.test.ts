@@ -8,8 +8,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ALARM_THRESHOLDS } from '../../infra/constructs/Monitoring.js';
 import { ACCESS_LOG_FIELDS } from '../../infra/constructs/HttpApi.js';
 import { CACHE_TTLS } from '../../infra/constructs/Cdn.js';
-import { BLOBS_PREFIX, apiRouteKeys, dataNeeds, functionId, planBehaviours, routePaths, routeThrottle } from '../../infra/routePolicy.js';
+import { BLOBS_PREFIX, STAGING_PREFIX, apiRouteKeys, dataNeeds, functionId, planBehaviours, routePaths, routeThrottle } from '../../infra/routePolicy.js';
 import { SESSIONS_TABLE } from '../../shared/adapters/dynamodb/sessionsTable.js';
+import { DEFAULT_STAGING_PREFIX } from '../../shared/adapters/s3/S3BlobStore.js';
 import { CORS_POLICY } from '../../shared/http/cors.js';
 import { ORIGIN_VERIFY_HEADER } from '../../shared/http/defineHandler.js';
 import { routeKey, routes } from '../../shared/routes.js';
@@ -272,6 +273,25 @@ describe('archive bucket', () => {
     expect(s.json.Resources[id]).toMatchObject({ DeletionPolicy: 'Retain' });
   });
 
+  it('expires staged archives (the staging prefix only, where the S3 blob store stages) a day after they were written', () => {
+    const rules = props(idOf(s.stack.stores.archiveBucket)).LifecycleConfiguration.Rules as any[];
+    const staging = rules.filter((r) => r.ExpirationInDays !== undefined);
+    expect(staging).toEqual([
+      expect.objectContaining({
+        Status: 'Enabled',
+        Prefix: STAGING_PREFIX,
+        ExpirationInDays: 1,
+        NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+      }),
+    ]);
+    expect(STAGING_PREFIX).toBe(DEFAULT_STAGING_PREFIX);
+    expect(STAGING_PREFIX.startsWith(BLOBS_PREFIX) || BLOBS_PREFIX.startsWith(STAGING_PREFIX)).toBe(false);
+    // No rule ever expires current objects anywhere else: content-addressed archives are never swept.
+    for (const r of rules.filter((x) => x !== staging[0])) expect(r.ExpirationInDays ?? r.ExpirationDate).toBeUndefined();
+    // The publish function's statement on staged objects is acknowledged, nothing else is flagged.
+    expect(s.nagFindings).toEqual([]);
+  });
+
   it('denies every request that is not TLS (1.2 or later)', () => {
     const id = idOf(s.stack.stores.archiveBucket);
     const policy = ofType('AWS::S3::BucketPolicy').find(([, r]) => refId((r.Properties as any).Bucket) === id)![1].Properties as any;
@@ -394,6 +414,12 @@ describe('least privilege', () => {
             expect(st.Action).toEqual(['s3:ListBucket']);
             expect(st.Resource).toEqual([{ 'Fn::GetAtt': [bucketId, 'Arn'] }]);
             expect(st.Condition).toBeUndefined();
+          } else if (resources.includes(`/${STAGING_PREFIX}*`)) {
+            // Staged archives: the publish function only.
+            expect(needs.bucket).toBe('read-write');
+            expect(st.Resource).toHaveLength(1);
+            expect(st.Action).toEqual(['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject']);
+            expect(st.Condition).toBeUndefined();
           } else {
             expect(needs.bucket).not.toBe('probe');
             expect(resources).toContain(`/${BLOBS_PREFIX}*`);
@@ -421,6 +447,8 @@ describe('least privilege', () => {
     const s3Statements = sts.filter((st) => st.Action.some((a) => a.startsWith('s3:')));
     expect(s3Statements.length > 0).toBe(needs.bucket !== 'none');
     if (needs.bucket !== 'read-write') expect(sts.flatMap((st) => st.Action)).not.toContain('s3:PutObject');
+    // Staged archives: reachable by the publish function, and nothing else can touch them.
+    expect(sts.some((st) => JSON.stringify(st.Resource).includes(`/${STAGING_PREFIX}*`))).toBe(needs.bucket === 'read-write');
   });
 });
 

@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3BlobStore, createS3Client } from '../../shared/adapters/s3/S3BlobStore.js';
 import type { BlobStore } from '../../shared/ports/BlobStore.js';
-import { FsBlobStore } from '../../scripts/local/FsBlobStore.js';
+import { FsBlobStore, STAGING_DIR } from '../../scripts/local/FsBlobStore.js';
 import { StoreUnavailableError } from '../../shared/errors.js';
 
 // The BlobStore contract, against the local disk and against S3 emulated by s3rver over HTTP.
@@ -33,6 +33,8 @@ interface Engine {
   store: BlobStore;
   /** The stored bytes, however the store hands them out. */
   read(hash: string): Promise<Uint8Array | null>;
+  /** The names of staged copies (none between publishes). */
+  staged(): Promise<string[]>;
 }
 
 const temps: string[] = [];
@@ -61,6 +63,7 @@ beforeAll(async () => {
       if (d.kind !== 'bytes') throw new Error('FsBlobStore must answer with bytes');
       return new Uint8Array(d.bytes); // a Buffer, which toEqual tells from a plain Uint8Array
     },
+    staged: () => readdir(join(fsRoot, 'blobs', STAGING_DIR)).catch(() => []),
   };
 
   s3rver = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: await tempDir('s3rver') });
@@ -81,6 +84,7 @@ beforeAll(async () => {
       expect(res.headers.get('content-type')).toBe('application/gzip');
       return new Uint8Array(await res.arrayBuffer());
     },
+    staged: async () => ((await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'staging/' }))).Contents ?? []).map((o) => o.Key!),
   };
 });
 
@@ -143,11 +147,64 @@ describe.each(['fs', 's3'] as const)('BlobStore contract: %s', (which) => {
     expect(await engine().read(hash)).toEqual(candidates[winner]);
   });
 
+  it('stages bytes aside: nothing under the content address until promoted, then the bytes; discard removes the staged copy', async () => {
+    const { bytes, hash } = blob(`staged one ${which}`);
+    const staged = await engine().store.stage(hash, bytes);
+    expect(staged.staged).toBe(true);
+    expect(await engine().store.download(hash)).toBeNull();
+    expect(await engine().staged()).toHaveLength(1);
+    await staged.promote();
+    await staged.promote(); // idempotent
+    expect(await engine().read(hash)).toEqual(bytes);
+    await staged.discard();
+    await staged.discard(); // idempotent
+    expect(await engine().staged()).toEqual([]);
+    expect(await engine().read(hash)).toEqual(bytes);
+  });
+
+  it('a staged blob discarded without promotion leaves nothing at all', async () => {
+    const { bytes, hash } = blob(`staged two ${which}`);
+    const staged = await engine().store.stage(hash, bytes);
+    await staged.discard();
+    expect(await engine().store.download(hash)).toBeNull();
+    expect(await engine().staged()).toEqual([]);
+  });
+
+  it('does not stage a hash that is already stored', async () => {
+    const { bytes, hash } = blob(`staged three ${which}`);
+    await engine().store.put(hash, bytes);
+    const staged = await engine().store.stage(hash, bytes);
+    expect(staged.staged).toBe(false);
+    expect(await engine().staged()).toEqual([]);
+    await staged.promote();
+    await staged.discard();
+    expect(await engine().read(hash)).toEqual(bytes);
+  });
+
+  // s3rver copies objects in place without locking, so concurrent copies to one key fail there
+  // (500); on S3 the conditional copy (If-None-Match: *) settles it, as the mock suite checks.
+  it.runIf(which === 'fs')('takes 10 concurrent stage-and-promote runs of one hash, each discarding its copy', async () => {
+    const { bytes, hash } = blob(`staged four ${which} `.repeat(20_000));
+    const run = async () => {
+      const staged = await engine().store.stage(hash, bytes);
+      try {
+        await staged.promote();
+      } finally {
+        await staged.discard();
+      }
+    };
+    const results = await Promise.allSettled(Array.from({ length: 10 }, run));
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill('fulfilled'));
+    expect(sha256((await engine().read(hash))!)).toBe(hash);
+    expect(await engine().staged()).toEqual([]);
+  });
+
   it('rejects hashes that are not 64 lowercase hex characters', async () => {
     const { bytes } = blob('x');
     for (const bad of ['', 'abc', '../'.repeat(22).slice(0, 64), 'A'.repeat(64), `${'a'.repeat(63)}/`, 'a'.repeat(65)]) {
       await expect(engine().store.put(bad, bytes)).rejects.toThrow(/Invalid blob hash/);
       await expect(engine().store.download(bad)).rejects.toThrow(/Invalid blob hash/);
+      await expect(engine().store.stage(bad, bytes)).rejects.toThrow(/Invalid blob hash/);
     }
   });
 });
@@ -159,6 +216,67 @@ describe('FsBlobStore specifics', () => {
     const { bytes, hash } = blob('layout');
     await Promise.all(Array.from({ length: 5 }, () => store.put(hash, bytes)));
     expect(await readdir(join(root, hash.slice(0, 2)))).toEqual([`${hash}.tgz`]);
+    expect(await readdir(join(root, STAGING_DIR))).toEqual([]);
+  });
+
+  const HOUR = 3600_000;
+  /** A file in `dir` last modified `ageMs` before `now`. */
+  async function fileAged(dir: string, name: string, now: number, ageMs: number): Promise<string> {
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, name);
+    await writeFile(path, 'x');
+    const at = new Date(now - ageMs);
+    await utimes(path, at, at);
+    return name;
+  }
+
+  it('sweeps staged files older than 24 hours and nothing else: never a content-addressed blob', async () => {
+    const root = join(await tempDir('fssweep'), 'b');
+    let now = Date.now(); // files written by the store itself carry the real time
+    const store = new FsBlobStore(root, { now: () => now });
+    const old = blob('an old blob nobody references');
+    await store.put(old.hash, old.bytes);
+    const blobFile = join(root, old.hash.slice(0, 2), `${old.hash}.tgz`);
+    await utimes(blobFile, new Date(now - 100 * HOUR), new Date(now - 100 * HOUR));
+    const staging = join(root, STAGING_DIR);
+    const abandoned = await fileAged(staging, 'abandoned.tgz', now, 25 * HOUR);
+    const recent = await fileAged(staging, 'recent.tgz', now, 23 * HOUR);
+    const running = await store.stage(blob('a publish still running').hash, blob('a publish still running').bytes);
+    expect(await store.sweepStaging()).toBe(1);
+    const left = await readdir(staging);
+    expect(left).not.toContain(abandoned);
+    expect(left).toContain(recent);
+    expect(left).toHaveLength(2); // recent + the running publish's copy
+    expect(await store.download(old.hash)).not.toBeNull();
+    await running.promote();
+    await running.discard();
+    now += 2 * HOUR; // `recent` is 25 hours old now
+    expect(await store.sweepStaging()).toBe(1);
+    expect(await readdir(staging)).toEqual([]);
+    expect(await store.download(old.hash)).not.toBeNull();
+    expect(await store.sweepStaging()).toBe(0);
+  });
+
+  it('sweeps on its first write after opening, then at most hourly', async () => {
+    const root = join(await tempDir('fssweepclock'), 'b');
+    let now = Date.now(); // files written by the store itself carry the real time
+    const staging = join(root, STAGING_DIR);
+    const first = await fileAged(staging, 'left-by-a-crash.tgz', now, 30 * HOUR);
+    const store = new FsBlobStore(root, { now: () => now }); // opened: sweeps at its first write
+    const a = blob('first write');
+    await store.put(a.hash, a.bytes);
+    expect(await readdir(staging)).toEqual([]);
+    expect(first).toBeTruthy();
+    const second = await fileAged(staging, 'second.tgz', now, 30 * HOUR);
+    now += 30 * 60_000; // half an hour later: no sweep yet
+    const b = blob('second write');
+    await store.put(b.hash, b.bytes);
+    expect(await readdir(staging)).toEqual([second]);
+    now += 31 * 60_000; // over an hour since the last sweep
+    const c = blob('third write');
+    await store.put(c.hash, c.bytes);
+    expect(await readdir(staging)).toEqual([]);
+    for (const x of [a, b, c]) expect(await store.download(x.hash)).not.toBeNull();
   });
 });
 

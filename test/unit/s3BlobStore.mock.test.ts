@@ -1,4 +1,6 @@
 import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   NotFound,
@@ -118,6 +120,59 @@ describe('S3BlobStore requests', () => {
     s3.on(PutObjectCommand).rejects(invalid);
     await expect(store.put(hash, bytes)).rejects.toBe(invalid);
     expect(toS3StoreError(new TypeError('bug'))).toBeInstanceOf(TypeError);
+  });
+
+  it('stages outside the archive prefix, promotes by a conditional copy to the content address, then deletes the staged object', async () => {
+    s3.on(HeadObjectCommand).rejects(notFound());
+    s3.on(PutObjectCommand).resolves({});
+    s3.on(CopyObjectCommand).resolves({});
+    s3.on(DeleteObjectCommand).resolves({});
+    const staged = await store.stage(hash, bytes);
+    expect(staged.staged).toBe(true);
+    expect(s3.commandCalls(HeadObjectCommand)[0]!.args[0].input).toEqual({ Bucket: 'bkt', Key: `archives/ab/${hash}.tgz` });
+    const put = s3.commandCalls(PutObjectCommand)[0]!.args[0].input;
+    expect(put.Key).toMatch(/^staging\/[0-9a-f-]{36}\.tgz$/);
+    expect(put).toMatchObject({ Bucket: 'bkt', Body: bytes, ContentType: 'application/gzip', ChecksumSHA256: Buffer.from(hash, 'hex').toString('base64') });
+    expect(s3.commandCalls(CopyObjectCommand)).toHaveLength(0); // nothing under the content address yet
+    await staged.promote();
+    expect(s3.commandCalls(CopyObjectCommand)[0]!.args[0].input).toMatchObject({
+      Bucket: 'bkt',
+      Key: `archives/ab/${hash}.tgz`,
+      CopySource: `bkt/${put.Key}`,
+      IfNoneMatch: '*',
+    });
+    await staged.discard();
+    expect(s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: 'bkt', Key: put.Key }]);
+    await staged.promote();
+    await staged.discard();
+    expect(s3.calls()).toHaveLength(4); // HEAD, PUT, COPY, DELETE: repeats cost nothing
+  });
+
+  it('skips staging entirely when the content-addressed object exists', async () => {
+    s3.on(HeadObjectCommand).resolves({});
+    const staged = await store.stage(hash, bytes);
+    expect(staged.staged).toBe(false);
+    await staged.promote();
+    await staged.discard();
+    expect(s3.calls()).toHaveLength(1);
+  });
+
+  it('takes a 412 from the conditional copy as "already stored" and retries a 409', async () => {
+    s3.on(HeadObjectCommand).rejects(notFound());
+    s3.on(PutObjectCommand).resolves({});
+    s3.on(CopyObjectCommand)
+      .rejectsOnce(s3Error('ConditionalRequestConflict', 409))
+      .rejectsOnce(s3Error('PreconditionFailed', 412));
+    const staged = await store.stage(hash, bytes);
+    await expect(staged.promote()).resolves.toBeUndefined();
+    expect(s3.commandCalls(CopyObjectCommand)).toHaveLength(2);
+    s3.on(CopyObjectCommand).rejects(s3Error('SlowDown', 503));
+    await expectUnavailable((await store.stage(hash, bytes)).promote());
+  });
+
+  it('keeps the staging prefix out of the archive prefix', () => {
+    expect(() => new S3BlobStore(client, 'bkt', { prefix: 'a/', stagingPrefix: 'a/staging/' })).toThrow(/outside/);
+    expect(() => new S3BlobStore(client, 'bkt', { prefix: 'a/b/', stagingPrefix: 'a/' })).toThrow(/outside/);
   });
 
   it('answers null for a blob S3 does not have (HeadObject 404)', async () => {

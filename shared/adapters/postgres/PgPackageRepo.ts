@@ -3,7 +3,7 @@ import { ApiError, conflict, forbidden, notFound } from '../../errors.js';
 import { latestOf, sortVersionsNewestFirst, type PackageRecord, type PackageSummary, type VersionRecord, type Visibility } from '../../packages/Package.js';
 import { compareVersions, precedenceKey } from '../../packages/manifest.js';
 import type { Database, SqlClient } from '../../ports/Database.js';
-import type { NewVersion, PackageRepo, PublishOutcome, SearchQuery } from '../../ports/PackageRepo.js';
+import type { NewVersion, PackageRepo, PublishIntent, PublishOutcome, SearchQuery } from '../../ports/PackageRepo.js';
 import { roleAtLeast, type Role } from '../../routes.js';
 import type { AuditContext } from '../../ports/RegistryRepo.js';
 import { DEFAULT_REGISTRY, registryOfPackage, type RegistryRole } from '../../registries/Registry.js';
@@ -62,6 +62,10 @@ const VERSION_SELECT = `
     JOIN registry.registries r ON r.id = p.registry_id
     JOIN registry.users u ON u.id = v.published_by`;
 
+
+const notOwner = (name: string) => forbidden(`You are not an owner of ${name}; ask an owner to add you`);
+const alreadyPublished = (name: string, version: string) =>
+  conflict(`${name}@${version} is already published; versions are immutable, publish a new version`);
 
 /** A global admin signed in: an API token never carries admin powers, whoever created it. */
 const isAdmin = (p: Principal) => roleAtLeast(p.role, 'admin') && !p.apiToken;
@@ -148,9 +152,7 @@ export class PgPackageRepo implements PackageRepo {
           [m.name, v.publisher.userId],
         );
         const pkg = rows[0]!;
-        if (!pkg.owner && !isAdmin(v.publisher)) {
-          throw forbidden(`You are not an owner of ${m.name}; ask an owner to add you`);
-        }
+        if (!pkg.owner && !isAdmin(v.publisher)) throw notOwner(m.name);
         packageId = pkg.id;
       }
 
@@ -173,7 +175,7 @@ export class PgPackageRepo implements PackageRepo {
         if (twins[0]) throw samePrecedence(m.name, m.version, twins[0].version);
         const existing = (await this.versionBy(tx, 'v.package_id = $1 AND v.version = $2', [packageId, m.version]))!;
         if (existing.sha256 === v.sha256) return { created: false, version: existing };
-        throw conflict(`${m.name}@${m.version} is already published; versions are immutable, publish a new version`);
+        throw alreadyPublished(m.name, m.version);
       }
 
       const { rows: all } = await tx.query<{ version: string }>(
@@ -198,6 +200,7 @@ export class PgPackageRepo implements PackageRepo {
       );
       const version = (await this.versionBy(tx, 'v.id = $1', [added.rows[0].id]))!;
       await appendAudit(tx, registryId, ctx, 'package.publish', `${m.name}@${m.version}`, { sha256: v.sha256, size: v.sizeBytes });
+      await v.beforeCommit?.();
       return { created: true, version };
     });
   }
@@ -217,7 +220,37 @@ export class PgPackageRepo implements PackageRepo {
          FROM registry.registries r WHERE r.name = $1 FOR SHARE`,
       [name, who.userId],
     );
-    const registry = rows[0];
+    return this.mayPublishInto(name, rows[0], who);
+  }
+
+  async checkPublish(intent: PublishIntent): Promise<void> {
+    const name = registryOfPackage(intent.name);
+    const { rows } = await this.db.query<{
+      id: number;
+      visibility: Visibility;
+      role: RegistryRole | null;
+      package_id: number | null;
+      owner: boolean;
+      published_sha256: string | null;
+    }>(
+      `SELECT r.id, r.visibility,
+              (SELECT m.role FROM registry.registry_members m WHERE m.registry_id = r.id AND m.user_id = $2) AS role,
+              p.id AS package_id,
+              EXISTS (SELECT 1 FROM registry.package_owners o WHERE o.package_id = p.id AND o.user_id = $2) AS owner,
+              (SELECT v.sha256 FROM registry.package_versions v WHERE v.package_id = p.id AND v.version = $4) AS published_sha256
+         FROM registry.registries r LEFT JOIN registry.packages p ON p.name = $3
+        WHERE r.name = $1`,
+      [name, intent.publisher.userId, intent.name, intent.version],
+    );
+    const row = rows[0];
+    this.mayPublishInto(name, row, intent.publisher);
+    if (!row || row.package_id === null) return; // a new package: its publisher becomes the owner
+    if (!row.owner && !isAdmin(intent.publisher)) throw notOwner(intent.name);
+    if (row.published_sha256 !== null && row.published_sha256 !== intent.sha256) throw alreadyPublished(intent.name, intent.version);
+  }
+
+  /** The decision of checkPublishRights, given the registry row with the caller's role in it (undefined: none). */
+  private mayPublishInto(name: string, registry: { id: number; visibility: Visibility; role: RegistryRole | null } | undefined, who: Principal): number {
     const missing = () => notFound(`Registry "${name}" does not exist; create it first with POST /v1/registries`);
     if (!registry) throw missing();
     if (registry.visibility === 'private' && !registry.role && !isAdmin(who)) throw missing();

@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -9,7 +12,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { StoreUnavailableError } from '../../errors.js';
 import { isSdkUnavailable } from '../../resilience/sdkErrors.js';
 import { boundedRequestHandler } from '../../resilience/sdkTimeouts.js';
-import { assertSha256, type BlobDownload, type BlobStore } from '../../ports/BlobStore.js';
+import { ALREADY_STORED, assertSha256, type BlobDownload, type BlobStore, type StagedBlob } from '../../ports/BlobStore.js';
 
 interface AwsLikeError {
   name?: unknown;
@@ -53,20 +56,32 @@ export function toS3StoreError(err: unknown): unknown {
 const CONFLICT_RETRIES = 3;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Where publishes stage archives before promoting them: outside the archive prefix, swept by a lifecycle rule. */
+export const DEFAULT_STAGING_PREFIX = 'staging/';
+
 export interface S3BlobStoreOptions {
   /** Key prefix, ending in '/'. Default 'archives/'. */
   prefix?: string;
+  /**
+   * Key prefix of staged archives, ending in '/', outside `prefix`. Default 'staging/'. The
+   * bucket's lifecycle rule expires objects under it after a day (infra/constructs/DataStores.ts).
+   */
+  stagingPrefix?: string;
   /** Lifetime of presigned download URLs. Default 300. */
   downloadUrlSeconds?: number;
 }
 
 /**
- * Archives in S3 under `<prefix><first two hex>/<sha256>.tgz`. Objects are write-once: puts are
- * conditional (If-None-Match: *) so a stored blob is never overwritten, and downloads are
- * answered with short-lived presigned URLs so the bytes never pass through the Lambda.
+ * Archives in S3 under `<prefix><first two hex>/<sha256>.tgz`. Objects are write-once: puts and
+ * copies to that key are conditional (If-None-Match: *) so a stored blob is never overwritten,
+ * and downloads are answered with short-lived presigned URLs so the bytes never pass through the
+ * Lambda. A publish stages its archive under `<stagingPrefix><uuid>.tgz` first (PutObject), then
+ * promotes it (CopyObject to the content address) and deletes the staged object: what a failed
+ * publish leaves is only a staged object, which the bucket's lifecycle rule expires.
  */
 export class S3BlobStore implements BlobStore {
   private readonly prefix: string;
+  private readonly stagingPrefix: string;
   private readonly downloadUrlSeconds: number;
 
   constructor(
@@ -75,6 +90,10 @@ export class S3BlobStore implements BlobStore {
     options: S3BlobStoreOptions = {},
   ) {
     this.prefix = options.prefix ?? 'archives/';
+    this.stagingPrefix = options.stagingPrefix ?? DEFAULT_STAGING_PREFIX;
+    if (this.stagingPrefix.startsWith(this.prefix) || this.prefix.startsWith(this.stagingPrefix)) {
+      throw new Error('The staging prefix must lie outside the archive prefix');
+    }
     this.downloadUrlSeconds = options.downloadUrlSeconds ?? 300;
   }
 
@@ -102,28 +121,72 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  /** A PutObject of archive bytes; S3 rejects the upload (400 BadDigest) unless they hash to `sha256`. */
+  private putCommand(key: string, sha256: string, bytes: Uint8Array, conditional: boolean): PutObjectCommand {
+    return new PutObjectCommand({
+      Bucket: this.bucket,
+      Key: key,
+      Body: bytes,
+      ContentLength: bytes.byteLength,
+      ContentType: 'application/gzip',
+      CacheControl: 'public, max-age=31536000, immutable',
+      ChecksumSHA256: Buffer.from(sha256, 'hex').toString('base64'),
+      ...(conditional ? { IfNoneMatch: '*' } : {}),
+    });
+  }
+
   async put(sha256: string, bytes: Uint8Array): Promise<void> {
     const key = this.key(sha256);
     // A HEAD first: cheap, spares re-uploading a stored archive, and keeps the never-overwrite
     // promise on S3 emulators that ignore If-None-Match on PUT. On S3 the conditional PUT below
     // is what actually settles a race between two first uploads.
     if (await this.exists(key)) return;
-    const checksum = Buffer.from(sha256, 'hex').toString('base64');
+    await this.writeOnce(() => this.client.send(this.putCommand(key, sha256, bytes, true)));
+  }
+
+  async stage(sha256: string, bytes: Uint8Array): Promise<StagedBlob> {
+    const key = this.key(sha256);
+    if (await this.exists(key)) return ALREADY_STORED;
+    const stagingKey = `${this.stagingPrefix}${randomUUID()}.tgz`;
+    await this.send(() => this.client.send(this.putCommand(stagingKey, sha256, bytes, false)));
+    let promoted = false;
+    let discarded = false;
+    return {
+      staged: true,
+      promote: async () => {
+        if (promoted) return;
+        // Copied within S3 (the bytes do not travel again), with its content type, cache policy
+        // and checksum; If-None-Match keeps a blob stored meanwhile by another publish as it is.
+        await this.writeOnce(() =>
+          this.client.send(
+            new CopyObjectCommand({
+              Bucket: this.bucket,
+              Key: key,
+              CopySource: `${this.bucket}/${stagingKey}`,
+              ChecksumAlgorithm: 'SHA256',
+              IfNoneMatch: '*',
+            }),
+          ),
+        );
+        promoted = true;
+      },
+      discard: async () => {
+        if (discarded) return;
+        await this.send(() => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: stagingKey })));
+        discarded = true;
+      },
+    };
+  }
+
+  /**
+   * Runs a conditional write (If-None-Match: *) to a content-addressed key: "already exists" is
+   * success (the same hash, hence the same bytes, is stored), a conflicting write in flight is
+   * retried briefly.
+   */
+  private async writeOnce(write: () => Promise<unknown>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.client.send(
-          new PutObjectCommand({
-            Bucket: this.bucket,
-            Key: key,
-            Body: bytes,
-            ContentLength: bytes.byteLength,
-            ContentType: 'application/gzip',
-            CacheControl: 'public, max-age=31536000, immutable',
-            // S3 rejects the upload (400 BadDigest) unless the bytes hash to this value.
-            ChecksumSHA256: checksum,
-            IfNoneMatch: '*',
-          }),
-        );
+        await write();
         return;
       } catch (err) {
         if (isAlreadyExists(err)) return; // the same hash, hence the same bytes, is stored
