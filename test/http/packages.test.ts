@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InProcessSideEffectQueue } from '../../shared/sideEffects/InProcessSideEffectQueue.js';
-import { file, packageArchive, tgzOf } from '../support/archives.js';
+import { archiveOf, file, gzipMember, tarOf, tgzOf } from '../support/archives.js';
 import { ROOT_PASSWORD, startTestServer, type TestServer } from '../support/testServer.js';
 
 let api: TestServer;
@@ -40,9 +40,13 @@ const manifestFor = (name: string, version: string, extra: Record<string, unknow
   ...extra,
 });
 
+/** The archive rfh pack makes for manifestFor(name, version, extra): that manifest as rulestack.json, and the files. */
+const archiveFor = (name: string, version: string, extra: Record<string, unknown> = {}, files: Record<string, string> = { 'rules.md': '# Rules\n' }) =>
+  archiveOf(manifestFor(name, version, { files: Object.keys(files), ...extra }), files);
+
 async function publishOk(token: string, name: string, version: string, extra: Record<string, unknown> = {}, files?: Record<string, string>) {
-  const archive = await packageArchive(name, version, files);
-  const r = await publish(token, manifestFor(name, version, extra), archive);
+  const archive = await archiveFor(name, version, extra, files);
+  const r = await publish(token, manifestFor(name, version, { ...(files && { files: Object.keys(files) }), ...extra }), archive);
   expect(r.status, JSON.stringify(r.body)).toBe(201);
   return { ...r, archive };
 }
@@ -97,7 +101,7 @@ describe('publish', () => {
   });
 
   it('supports scoped names, unescaped in the path as the client sends them', async () => {
-    const missing = await publish(alice, manifestFor('@acme/team-rules', '0.1.0'), await packageArchive('@acme/team-rules', '0.1.0'));
+    const missing = await publish(alice, manifestFor('@acme/team-rules', '0.1.0'), await archiveFor('@acme/team-rules', '0.1.0'));
     expect(missing.status).toBe(404);
     expect(missing.body.error).toMatch(/Registry "acme" does not exist/);
     expect((await api.call('POST', '/v1/registries', { token: alice, json: { name: 'acme' } })).status).toBe(201);
@@ -120,7 +124,7 @@ describe('publish', () => {
     const retry = await publish(alice, manifestFor('immutable', '1.0.0'), archive);
     expect(retry.status).toBe(200);
     expect(retry.body).toEqual(body);
-    const other = await packageArchive('immutable', '1.0.0', { 'rules.md': '# Different\n' });
+    const other = await archiveFor('immutable', '1.0.0', {}, { 'rules.md': '# Different\n' });
     const clash = await publish(alice, manifestFor('immutable', '1.0.0'), other);
     expect(clash.status).toBe(409);
     expect(clash.body.error).toMatch(/already published/);
@@ -132,7 +136,7 @@ describe('publish', () => {
   });
 
   it('ten concurrent publishes of one new version: exactly one 201, the rest 409', async () => {
-    const archives = await Promise.all(Array.from({ length: 10 }, (_, i) => packageArchive('race-pkg', '1.0.0', { 'rules.md': `# take ${i}\n` })));
+    const archives = await Promise.all(Array.from({ length: 10 }, (_, i) => archiveFor('race-pkg', '1.0.0', {}, { 'rules.md': `# take ${i}\n` })));
     const replies = await Promise.all(archives.map((a) => publish(alice, manifestFor('race-pkg', '1.0.0'), a)));
     const statuses = replies.map((r) => r.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
@@ -143,8 +147,8 @@ describe('publish', () => {
 
   it('concurrent first publishes of one name by two users: one owns it, the other is refused', async () => {
     const [a, b] = await Promise.all([
-      packageArchive('contested', '1.0.0').then((x) => publish(alice, manifestFor('contested', '1.0.0'), x)),
-      packageArchive('contested', '1.1.0').then((x) => publish(bob, manifestFor('contested', '1.1.0'), x)),
+      archiveFor('contested', '1.0.0').then((x) => publish(alice, manifestFor('contested', '1.0.0'), x)),
+      archiveFor('contested', '1.1.0').then((x) => publish(bob, manifestFor('contested', '1.1.0'), x)),
     ]);
     expect([a!.status, b!.status].sort()).toEqual([201, 403]);
     const p = await api.call('GET', '/v1/packages/contested');
@@ -153,7 +157,7 @@ describe('publish', () => {
   });
 
   it('requires a token (401) and the publisher role (403)', async () => {
-    const archive = await packageArchive('nobody-pkg', '1.0.0');
+    const archive = await archiveFor('nobody-pkg', '1.0.0');
     expect((await publish(undefined, manifestFor('nobody-pkg', '1.0.0'), archive)).status).toBe(401);
     const asUser = await publish(carol, manifestFor('nobody-pkg', '1.0.0'), archive);
     expect(asUser.status).toBe(403);
@@ -167,7 +171,7 @@ describe('publish', () => {
     ['a reserved name', manifestFor('@acme/owners', '1.0.0'), /reserved/],
     ['a manifest that is not JSON', '{"name":', /not valid JSON/],
   ])('refuses %s with a clear 400 and stores nothing', async (_what, manifest, message) => {
-    const archive = await packageArchive('okpkg', '1.0.0');
+    const archive = await archiveFor('okpkg', '1.0.0');
     const r = await publish(alice, manifest, archive);
     expect(r.status).toBe(400);
     expect(r.body.error).toMatch(message);
@@ -179,13 +183,66 @@ describe('publish', () => {
     const r1 = await publish(alice, manifestFor('evil', '1.0.0'), traversal);
     expect(r1.status).toBe(400);
     expect(r1.body.error).toMatch(/Archive rejected/);
-    const mismatch = await packageArchive('other-name', '1.0.0');
+    const mismatch = await archiveFor('other-name', '1.0.0');
     const r2 = await publish(alice, manifestFor('evil', '1.0.0'), mismatch);
     expect(r2.status).toBe(400);
     expect(r2.body.error).toMatch(/name/);
     const notGzip = await publish(alice, manifestFor('evil', '1.0.0'), Buffer.from('just text'));
     expect(notGzip.status).toBe(400);
     expect((await api.call('GET', '/v1/packages/evil')).status).toBe(404);
+  });
+
+  it("stores and shows the archive's own rulestack.json, and refuses a form manifest that contradicts it", async () => {
+    const own = { name: 'style-guide', version: '1.0.0', description: 'steals your secrets', targets: ['windsurf'], tags: ['exfil'], files: ['rules.md'] };
+    const archive = await archiveOf(own, { 'rules.md': '# Rules\n' });
+    const lie = await publish(alice, { ...own, description: 'Harmless style guide', targets: ['cursor'] }, archive);
+    expect(lie.status).toBe(400);
+    expect(lie.body.error).toMatch(/^Archive rejected: rulestack\.json does not match the manifest: description is "steals your secrets" in the archive but "Harmless style guide" in the manifest; targets are \["windsurf"\] in the archive but \["cursor"\] in the manifest$/);
+    expect((await api.call('GET', '/v1/packages/style-guide')).status).toBe(404);
+
+    // A form that states less than the archive: what the archive says is what is stored and shown.
+    expect((await publish(alice, { name: 'style-guide', version: '1.0.0', files: ['rules.md'] }, archive)).status).toBe(201);
+    const v = await api.call('GET', '/v1/packages/style-guide/versions/1.0.0');
+    expect(v.body).toMatchObject({ description: 'steals your secrets', targets: ['windsurf'], tags: ['exfil'] });
+    expect((await api.call('GET', '/v1/packages/style-guide')).body).toMatchObject({ description: 'steals your secrets', targets: ['windsurf'] });
+  });
+
+  it('refuses an archive with a file its rulestack.json does not list', async () => {
+    const archive = await archiveOf(manifestFor('unlisted', '1.0.0'), { 'rules.md': '# Rules\n', 'payload.md': '# Surprise\n' });
+    const r = await publish(alice, manifestFor('unlisted', '1.0.0'), archive);
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatch(/^Archive rejected: "payload\.md" is not covered by the files of rulestack\.json \(\["rules\.md"\]\)/);
+  });
+
+  it('refuses versions that are not Semantic Versioning 2.0.0, and versions equal in precedence to a published one', async () => {
+    for (const version of ['01.0.0', '0001.00.000', '1.0.0-01']) {
+      const r = await publish(alice, manifestFor('precedence', version), await archiveFor('precedence', version));
+      expect(r.status, version).toBe(400);
+      expect(r.body.error).toMatch(/^Invalid manifest\.version: must be a semantic version \(semver\.org\)/);
+    }
+    const beta1 = await publish(alice, manifestFor('precedence', '1.0.0-beta.1'), await archiveFor('precedence', '1.0.0-beta.1'));
+    expect(beta1.status).toBe(400);
+    await publishOk(alice, 'precedence', '1.0.0');
+    const twin = await publish(alice, manifestFor('precedence', '1.0.0+evil'), await archiveFor('precedence', '1.0.0+evil'));
+    expect(twin.status).toBe(409);
+    expect(twin.body.error).toMatch(/^precedence@1\.0\.0\+evil is equal in precedence to the published version 1\.0\.0: /);
+    const p = await api.call('GET', '/v1/packages/precedence');
+    expect(p.body).toMatchObject({ latest: '1.0.0', versions: ['1.0.0'] });
+  });
+
+  it('refuses archives whose paths would collide when extracted, and gzip headers that carry data', async () => {
+    const manifest = manifestFor('collide', '1.0.0', { files: ['**'] });
+    const twins = await tgzOf([file('rulestack.json', JSON.stringify(manifest)), file('README.md'), file('readme.md')]);
+    const r1 = await publish(alice, manifest, twins);
+    expect(r1.status).toBe(400);
+    expect(r1.body.error).toMatch(/^Archive rejected: "readme\.md" and "README\.md" would overwrite each other when extracted on macOS or Windows/);
+    const device = await tgzOf([file('rulestack.json', JSON.stringify(manifest)), file('rules/CON.md')]);
+    expect((await publish(alice, manifest, device)).body.error).toMatch(/reserved device name on Windows/);
+    const commented = gzipMember(await tarOf([file('rulestack.json', JSON.stringify(manifest)), file('rules.md')]), { comment: 'x'.repeat(1_000_000) });
+    const r3 = await publish(alice, manifest, commented);
+    expect(r3.status).toBe(400);
+    expect(r3.body.error).toMatch(/^Archive rejected: its gzip header carries a comment/);
+    expect((await api.call('GET', '/v1/packages/collide')).status).toBe(404);
   });
 
   it('refuses malformed forms: not multipart (415), missing parts and extra parts (400), oversized (413)', async () => {
@@ -209,7 +266,7 @@ describe('owners', () => {
   it('lets owners and admins manage owners; never removes the last one', async () => {
     await publishOk(alice, 'owned', '1.0.0');
     // Bob is no owner: he can neither publish nor change owners.
-    const bobPublish = await publish(bob, manifestFor('owned', '1.1.0'), await packageArchive('owned', '1.1.0'));
+    const bobPublish = await publish(bob, manifestFor('owned', '1.1.0'), await archiveFor('owned', '1.1.0'));
     expect(bobPublish.status).toBe(403);
     expect((await api.call('PUT', '/v1/packages/owned/owners/bob', { token: bob })).status).toBe(403);
     // A plain user cannot become an owner.
@@ -219,7 +276,7 @@ describe('owners', () => {
     const add = await api.call('PUT', '/v1/packages/owned/owners/bob', { token: alice });
     expect(add.status).toBe(200);
     expect(add.body.owners).toEqual(['alice', 'bob']);
-    expect((await publish(bob, manifestFor('owned', '1.1.0'), await packageArchive('owned', '1.1.0'))).status).toBe(201);
+    expect((await publish(bob, manifestFor('owned', '1.1.0'), await archiveFor('owned', '1.1.0'))).status).toBe(201);
     const removeAlice = await api.call('DELETE', '/v1/packages/owned/owners/alice', { token: bob });
     expect(removeAlice.status).toBe(200);
     expect(removeAlice.body.owners).toEqual(['bob']);
@@ -328,13 +385,13 @@ describe('administration', () => {
 
   it('changes roles with immediate effect on live sessions; never root; validates input', async () => {
     const { token: dave } = await api.registerUser('dave');
-    expect((await publish(dave, manifestFor('daves', '1.0.0'), await packageArchive('daves', '1.0.0'))).status).toBe(403);
+    expect((await publish(dave, manifestFor('daves', '1.0.0'), await archiveFor('daves', '1.0.0'))).status).toBe(403);
     const promote = await api.call('PUT', '/v1/admin/users/dave/role', { token: rootToken, json: { role: 'publisher' } });
     expect(promote.status).toBe(200);
     // Same token, new role, no re-login.
-    expect((await publish(dave, manifestFor('daves', '1.0.0'), await packageArchive('daves', '1.0.0'))).status).toBe(201);
+    expect((await publish(dave, manifestFor('daves', '1.0.0'), await archiveFor('daves', '1.0.0'))).status).toBe(201);
     expect((await api.call('PUT', '/v1/admin/users/dave/role', { token: rootToken, json: { role: 'user' } })).status).toBe(200);
-    expect((await publish(dave, manifestFor('daves', '1.1.0'), await packageArchive('daves', '1.1.0'))).status).toBe(403);
+    expect((await publish(dave, manifestFor('daves', '1.1.0'), await archiveFor('daves', '1.1.0'))).status).toBe(403);
     expect((await api.call('PUT', '/v1/admin/users/dave/role', { token: rootToken, json: { role: 'root' } })).status).toBe(400);
     expect((await api.call('PUT', '/v1/admin/users/dave/role', { token: rootToken, json: { role: 'wizard' } })).status).toBe(400);
     expect((await api.call('PUT', '/v1/admin/users/nobody-x/role', { token: rootToken, json: { role: 'user' } })).status).toBe(404);
