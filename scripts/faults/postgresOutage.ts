@@ -58,7 +58,7 @@ async function main() {
   const { packageArchive } = await import('../bench/archives.js');
   const publishForm = async (name: string, version: string) => {
     const form = new FormData();
-    form.append('manifest', new Blob([JSON.stringify({ name, version, description: 'fault test' })]), 'rulestack.json');
+    form.append('manifest', new Blob([JSON.stringify({ name, version })]), 'rulestack.json');
     form.append('archive', new Blob([new Uint8Array(await packageArchive(name, version))]), 'p.tgz');
     return form;
   };
