@@ -60,6 +60,7 @@ export class RegistryStack extends Stack {
           database: this.database,
           api: this.apiFunctions,
           jwtSecretArn: this.stores.jwtSecret.secretArn,
+          table: this.stores.sessionsTable,
         })
       : undefined;
     this.migrations = new Migrations(this, 'Migrations', {

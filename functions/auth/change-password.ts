@@ -4,6 +4,6 @@ import { defineHandler, signedIn } from '../../shared/http/defineHandler.js';
 export const handler = defineHandler({
   route: 'POST /v1/auth/change-password',
   async handle(input) {
-    return { status: 200, body: await changePassword(input.deps, signedIn(input), input.body) };
+    return { status: 200, body: await changePassword(input.deps, signedIn(input), input.body, input.sourceIp) };
   },
 });

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,7 +9,9 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { SESSIONS_TABLE } from '../../shared/adapters/dynamodb/sessionsTable.js';
 import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, PROJECT_ROOT, bundlingOptions } from '../bundling.js';
+import { SESSIONS_INDEX_ACTIONS, SESSIONS_TABLE_ACTIONS } from '../routePolicy.js';
 import type { EnvironmentConfig } from '../config.js';
 import { APP_USER, type Database } from './Database.js';
 import { functionLogsAndRole, vpcAccessStatement, type ApiFunctions } from './ApiFunctions.js';
@@ -21,10 +24,11 @@ export const SIDE_EFFECTS_ENTRY = join('functions', 'queues', 'side-effects.ts')
 export const hasSideEffectConsumer = () => existsSync(join(PROJECT_ROOT, SIDE_EFFECTS_ENTRY));
 
 /**
- * Side effects off the request path (last-login timestamps, download counts): the API functions
- * send one message per request (SIDE_EFFECTS_QUEUE_URL, sqs:SendMessage on this queue only), and
- * a consumer applies them in batches, reporting malformed messages as batch-item failures so
- * they alone reach the dead-letter queue.
+ * Side effects off the request path (last-login timestamps, download counts, revocations to
+ * retry, dead sessions to remove): the API functions send one message per request
+ * (SIDE_EFFECTS_QUEUE_URL, sqs:SendMessage on this queue only), and a consumer applies them in
+ * batches (PostgreSQL, and the sessions table for the revocation work), reporting malformed
+ * messages as batch-item failures so they alone reach the dead-letter queue.
  */
 export class SideEffects extends Construct {
   readonly queue: sqs.Queue;
@@ -35,7 +39,14 @@ export class SideEffects extends Construct {
   constructor(
     scope: Construct,
     id: string,
-    props: { config: EnvironmentConfig; network: Network; database: Database; api: ApiFunctions; jwtSecretArn: string },
+    props: {
+      config: EnvironmentConfig;
+      network: Network;
+      database: Database;
+      api: ApiFunctions;
+      jwtSecretArn: string;
+      table: dynamodb.ITableV2;
+    },
   ) {
     super(scope, id);
     const { config, network, database, api } = props;
@@ -55,8 +66,19 @@ export class SideEffects extends Construct {
       deadLetterQueue: { queue: this.deadLetters, maxReceiveCount: 5 },
     });
 
-    const { logGroup, role } = functionLogsAndRole(this, 'Consumer', config, 'Applies queued side effects to PostgreSQL');
+    const { logGroup, role } = functionLogsAndRole(this, 'Consumer', config, 'Applies queued side effects to PostgreSQL and the sessions table');
     if (inVpc) role.addToPrincipalPolicy(vpcAccessStatement());
+    // Revocations (auth state, token grants) and session clean-up: the same named actions as the API.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'SessionsTable', actions: [...SESSIONS_TABLE_ACTIONS], resources: [props.table.tableArn] }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'SessionsByUser',
+        actions: [...SESSIONS_INDEX_ACTIONS],
+        resources: [`${props.table.tableArn}/index/${SESSIONS_TABLE.userIndex.name}`],
+      }),
+    );
     // The shared runtime reads the JWT key when it starts, whatever the function.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ sid: 'JwtSigningKey', actions: ['secretsmanager:GetSecretValue'], resources: [props.jwtSecretArn] }),
@@ -76,7 +98,7 @@ export class SideEffects extends Construct {
     }
 
     this.consumer = new NodejsFunction(this, 'Consumer', {
-      description: 'Applies side effects (last login, download counts) from SQS in batches',
+      description: 'Applies side effects (last login, download counts, revocations, session clean-up) from SQS in batches',
       entry: join(PROJECT_ROOT, SIDE_EFFECTS_ENTRY),
       handler: 'handler',
       projectRoot: PROJECT_ROOT,

@@ -33,7 +33,6 @@ export function provideBenchDependencies(env: NodeJS.ProcessEnv): { close(): Pro
   });
   return {
     async close() {
-      await built?.background.drain();
       await built?.sideEffects.close();
       await built?.db.close();
       raw?.destroy();

@@ -126,10 +126,10 @@ export async function openLocalRuntime(options: LocalRuntimeOptions): Promise<Lo
       jwtSecret: await jwtSecretFor(env, dataDir),
       env,
     });
-    closers.push(async () => {
-      await deps.background.drain();
-      await deps.sideEffects.close();
-    });
+    closers.push(() => deps.sideEffects.close());
+    // Revocations a previous run committed but could not apply to DynamoDB (its in-process
+    // retries died with it) are swept now.
+    deps.sideEffects.enqueue({ kind: 'settle-revocations' });
     await ensureRootUser(deps, env, log);
     return { deps, stores: { postgres, dynamodb, blobs: blobsWhere }, close: closeAll };
   } catch (err) {

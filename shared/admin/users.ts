@@ -10,15 +10,19 @@ export async function listUsers(deps: Dependencies, limit: number, offset: numbe
   return { users: users.map((u) => ({ ...publicUser(u), active: u.active })), total, limit, offset };
 }
 
-/** Deactivates another user and ends its sessions at once. Never yourself, never root. */
-export async function deleteUser(deps: Dependencies, caller: Principal, rawId: string) {
+/**
+ * Deactivates another user and ends its sessions and API tokens at once. Never yourself, never
+ * root. For a user deactivated already it is a 404, after completing whatever revocation an
+ * earlier attempt left pending (so repeating a request that failed half-way finishes it).
+ */
+export async function deleteUser(deps: Dependencies, caller: Principal, rawId: string, sourceIp: string) {
   const id = Number(rawId);
   if (!/^\d{1,9}$/.test(rawId) || !Number.isSafeInteger(id) || id <= 0) throw badRequest('User id must be a positive whole number');
   if (id === caller.userId) throw badRequest('You cannot delete your own account here; use DELETE /v1/auth/delete-account');
   const user = await deps.users.findById(id);
-  if (!user || !user.active) throw notFound(`User ${id} not found`);
+  if (!user) throw notFound(`User ${id} not found`);
   if (user.role === 'root') throw forbidden('The root account cannot be deleted');
-  await deactivateUser(deps, id);
+  if (!(await deactivateUser(deps, id, { actor: caller, sourceIp }))) throw notFound(`User ${id} not found`);
   return { message: `User ${user.username} deleted` };
 }
 

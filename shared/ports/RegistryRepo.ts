@@ -14,6 +14,13 @@ export interface RegistryMember {
   addedAt: Date;
 }
 
+/** A member change, and whose API tokens it revoked (queued for DynamoDB in the same transaction). */
+export interface MemberChange {
+  members: RegistryMember[];
+  /** The member's user id when the change revoked tokens of theirs, else null. */
+  revokedTokensOf: number | null;
+}
+
 export interface ApiTokenRecord {
   id: string;
   name: string;
@@ -46,10 +53,23 @@ export interface RegistryRepo {
   /** Applies changes if the registry is still at `expectedVersion`; 412 when it moved on. */
   update(registryId: number, expectedVersion: number, changes: UpdateRegistryRequest, ctx: AuditContext): Promise<RegistryRecord>;
   listMembers(registryId: number): Promise<RegistryMember[]>;
-  /** Adds or changes a member; never demotes the last admin (409), even under concurrency. */
-  setMember(registryId: number, username: string, role: RegistryRole, ctx: AuditContext): Promise<RegistryMember[]>;
-  /** Removes a member; never the last admin (409), even under concurrency. */
-  removeMember(registryId: number, username: string, ctx: AuditContext): Promise<RegistryMember[]>;
+  /**
+   * Adds or changes a member; never demotes the last admin (409), even under concurrency. A
+   * demotion below publisher revokes the member's tokens of this registry that carry the publish
+   * scope, in the same transaction (audited, queued for DynamoDB).
+   */
+  setMember(registryId: number, username: string, role: RegistryRole, ctx: AuditContext): Promise<MemberChange>;
+  /**
+   * Removes a member; never the last admin (409), even under concurrency. Revokes every token of
+   * the member in this registry in the same transaction (audited, queued for DynamoDB), so adding
+   * the member back revives none of them.
+   */
+  removeMember(registryId: number, username: string, ctx: AuditContext): Promise<MemberChange>;
+  /**
+   * Records a new token after checking again, under locks that member changes, password changes
+   * and deactivation also take, that the creator may still hold these scopes (403 otherwise): a
+   * change that commits later sees the token and revokes it.
+   */
   createToken(
     registryId: number,
     token: { id: string; name: string; scopes: Array<'read' | 'publish'>; tokenHash: string; expiresAt: Date },

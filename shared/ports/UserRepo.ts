@@ -1,5 +1,6 @@
 import type { Role } from '../routes.js';
 import type { UserRecord } from '../users/User.js';
+import type { UserRevocation } from './RevocationOutbox.js';
 
 export interface NewUser {
   username: string;
@@ -25,10 +26,17 @@ export interface UserRepo {
    */
   findByUsername(username: string): Promise<UserRecord | null>;
   findById(id: number): Promise<UserRecord | null>;
-  /** Replaces the password hash of an active user; null when the user is gone. */
-  updatePassword(id: number, passwordHash: string): Promise<AuthStateChange | null>;
-  /** Deactivates an active, non-root user; null when there was nothing to deactivate. */
-  deactivate(id: number): Promise<AuthStateChange | null>;
+  /**
+   * Replaces the password hash of an active user; null when the user is gone. In the same
+   * transaction: every live API token of the user is revoked (and audited), and the revocation
+   * is queued for DynamoDB (RevocationOutbox).
+   */
+  updatePassword(id: number, passwordHash: string, revocation: UserRevocation): Promise<AuthStateChange | null>;
+  /**
+   * Deactivates an active, non-root user; null when there was nothing to deactivate. Revokes and
+   * queues like updatePassword, in the same transaction.
+   */
+  deactivate(id: number, revocation: UserRevocation): Promise<AuthStateChange | null>;
   /** Users by id, including deactivated ones (marked), without password material. */
   list(limit: number, offset: number): Promise<{ users: UserRecord[]; total: number }>;
   /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/Principal.js';
 import { generateApiToken } from '../auth/apiTokens.js';
+import { applyRevocationNow } from '../auth/revocations.js';
 import { ApiError, forbidden, notFound } from '../errors.js';
 import type { ApiTokenRecord, AuditContext, AuditRecord, RegistryMember } from '../ports/RegistryRepo.js';
 import { roleAtLeast } from '../routes.js';
@@ -99,22 +100,36 @@ export async function listMembers(deps: Dependencies, name: string, caller: Prin
   return (await deps.registries.listMembers(found.registry.id)).map(memberBody);
 }
 
+/**
+ * Adds a member or changes a member's role. A demotion below publisher revokes the member's
+ * tokens of this registry that carry the publish scope: rows revoked and audited with the change,
+ * grants deleted right after (shared/auth/revocations.ts), so a later promotion revives nothing.
+ */
 export async function setMember(deps: Dependencies, name: string, username: string, role: RegistryRole, ctx: AuditContext) {
   const found = await accessible(deps, name, ctx.actor);
   requireAdmin(found, ctx.actor);
-  return (await deps.registries.setMember(found.registry.id, username, role, ctx)).map(memberBody);
+  const change = await deps.registries.setMember(found.registry.id, username, role, ctx);
+  if (change.revokedTokensOf !== null) await applyRevocationNow(deps, change.revokedTokensOf, `${username} is now ${role}`);
+  return change.members.map(memberBody);
 }
 
+/**
+ * Removes a member and revokes every token of theirs in this registry (rows revoked and audited
+ * with the removal, grants deleted right after), so adding them back revives nothing.
+ */
 export async function removeMember(deps: Dependencies, name: string, username: string, ctx: AuditContext) {
   const found = await accessible(deps, name, ctx.actor);
   requireAdmin(found, ctx.actor);
-  return (await deps.registries.removeMember(found.registry.id, username, ctx)).map(memberBody);
+  const change = await deps.registries.removeMember(found.registry.id, username, ctx);
+  if (change.revokedTokensOf !== null) await applyRevocationNow(deps, change.revokedTokensOf, `${username} was removed`);
+  return change.members.map(memberBody);
 }
 
 /**
  * Creates an API token: a publish scope needs the publisher or admin role in the registry, a read
- * scope membership (or a public registry). The row and audit record commit first, then the grant
- * is stored for authentication; the secret is returned once and stored nowhere.
+ * scope membership (or a public registry), checked again when the row is written. The row and
+ * audit record commit first, then the grant is stored for authentication; the secret is returned
+ * once and stored nowhere.
  */
 export async function createToken(deps: Dependencies, name: string, input: CreateTokenRequest, ctx: AuditContext) {
   const found = await accessible(deps, name, ctx.actor);
@@ -141,6 +156,13 @@ export async function createToken(deps: Dependencies, name: string, input: Creat
     // The token never worked: record it as revoked rather than leave a listed, dead token.
     await deps.registries.markTokenRevoked(found.registry.id, id, ctx).catch(() => undefined);
     throw err;
+  }
+  // A member change, password change or deactivation that committed after the row did has revoked
+  // it, and may have deleted the grant before it was written: then it goes now, and the secret is
+  // never handed out.
+  if (!(await deps.registries.findActiveToken(found.registry.id, id))) {
+    await deps.apiTokens.delete(hash);
+    throw forbidden('Your rights in this registry changed while the token was being created');
   }
   return { ...tokenBody(record), registry: found.registry.name, token: secret };
 }

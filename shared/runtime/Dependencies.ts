@@ -6,11 +6,11 @@ import type { LoginThrottle, SessionStore } from '../ports/SessionStore.js';
 import type { ApiTokenStore } from '../ports/ApiTokenStore.js';
 import type { BlobStore } from '../ports/BlobStore.js';
 import type { RegistryRepo } from '../ports/RegistryRepo.js';
+import type { RevocationOutbox } from '../ports/RevocationOutbox.js';
 import type { PackageRepo } from '../ports/PackageRepo.js';
 import type { SideEffectQueue } from '../ports/SideEffectQueue.js';
 import type { UserRepo } from '../ports/UserRepo.js';
 import type { StoreGuards } from '../resilience/storeGuards.js';
-import type { BackgroundTasks } from './BackgroundTasks.js';
 import { createAwsDependencies } from './awsDependencies.js';
 
 /** Everything a use case may touch. Built once per process (per Lambda container). */
@@ -22,6 +22,8 @@ export interface Dependencies {
   users: UserRepo;
   packages: PackageRepo;
   registries: RegistryRepo;
+  /** Revocations committed in SQL that DynamoDB must still take (shared/auth/revocations.ts). */
+  revocations: RevocationOutbox;
   apiTokens: ApiTokenStore;
   blobs: BlobStore;
   sessions: SessionStore;
@@ -33,10 +35,12 @@ export interface Dependencies {
    * set, requests without it are refused and only theirs are trusted with a viewer address.
    */
   originSecret?: string;
-  /** last_login and download counts, applied in batches off the request path. */
+  /**
+   * Work after the response, in batches off the request path (last_login, download counts,
+   * retried revocations, removal of dead sessions): SQS in AWS, where nothing may run in the
+   * background of a frozen function; in-process locally.
+   */
   sideEffects: SideEffectQueue;
-  /** Best-effort clean-up after a response (e.g. deleting revoked sessions' items). */
-  background: BackgroundTasks;
 }
 
 type Factory = () => Promise<Dependencies>;

@@ -19,11 +19,11 @@ import { GuardedDatabase } from '../resilience/GuardedDatabase.js';
 import { guardSdkClient } from '../resilience/guardSdkClient.js';
 import { boundedRequestHandler } from '../resilience/sdkTimeouts.js';
 import { createStoreGuards } from '../resilience/storeGuards.js';
-import { BackgroundTasks } from './BackgroundTasks.js';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SqsSideEffectQueue } from '../adapters/sqs/SqsSideEffectQueue.js';
 import type { SideEffectQueue } from '../ports/SideEffectQueue.js';
-import { applySideEffects } from '../sideEffects/applySideEffects.js';
+import { processSideEffects } from '../sideEffects/applySideEffects.js';
+import { PgRevocationOutbox } from '../adapters/postgres/PgRevocationOutbox.js';
 import { InProcessSideEffectQueue } from '../sideEffects/InProcessSideEffectQueue.js';
 import type { Dependencies } from './Dependencies.js';
 
@@ -86,7 +86,7 @@ export function assembleDependencies(opts: {
   const guards = createStoreGuards();
   const db = new GuardedDatabase(opts.db, guards.postgres);
   const dynamo = guardSdkClient(opts.dynamoClient, guards.dynamodb);
-  return {
+  const deps: Dependencies = {
     config,
     ...(opts.originSecret ? { originSecret: opts.originSecret } : {}),
     guards,
@@ -94,15 +94,16 @@ export function assembleDependencies(opts: {
     users: new PgUserRepo(db),
     packages: new PgPackageRepo(db),
     registries: new PgRegistryRepo(db, config.registryCapPerUser),
+    revocations: new PgRevocationOutbox(db),
     apiTokens: new DynamoApiTokenStore(dynamo, opts.sessionsTable),
     blobs: new GuardedBlobStore(opts.blobs, guards.blobs),
     sessions: new DynamoSessionStore(dynamo, opts.sessionsTable),
     loginThrottle: new DynamoLoginThrottle(dynamo, opts.sessionsTable, config.loginThrottle.windowSeconds),
     tokens: new TokenService(opts.jwtSecret, config.sessionTtlSeconds),
     passwords: new Argon2PasswordHasher(),
-    sideEffects: opts.sideEffects ?? new InProcessSideEffectQueue({ apply: (batch) => applySideEffects(db, batch) }),
-    background: new BackgroundTasks(),
+    sideEffects: opts.sideEffects ?? new InProcessSideEffectQueue({ apply: (batch) => processSideEffects(deps, batch) }),
   };
+  return deps;
 }
 
 /** The Lambda runtime's dependencies, from environment variables set by the CDK stack. */

@@ -2,7 +2,8 @@ import { logger } from '../observability/telemetry.js';
 import type { SideEffect, SideEffectQueue } from '../ports/SideEffectQueue.js';
 
 export interface InProcessQueueOptions {
-  apply: (batch: SideEffect[]) => Promise<void>;
+  /** Applies a batch; throws to keep all of it for the next tick, or returns what to keep. */
+  apply: (batch: SideEffect[]) => Promise<void | SideEffect[]>;
   /** Apply at least this often (ms). */
   intervalMs?: number;
   /** Apply at once when this many are pending. */
@@ -13,8 +14,8 @@ export interface InProcessQueueOptions {
 
 /**
  * The local stand-in for SQS + the consumer Lambda: effects are buffered and applied in batches
- * off the request path. A failed batch is kept and retried on the next tick (PostgreSQL may be
- * down for a while); memory stays bounded by maxPending.
+ * off the request path. A failed batch (or the part of it that failed) is kept and retried on the
+ * next tick (a store may be down for a while); memory stays bounded by maxPending.
  */
 export class InProcessSideEffectQueue implements SideEffectQueue {
   private pending: SideEffect[] = [];
@@ -55,12 +56,17 @@ export class InProcessSideEffectQueue implements SideEffectQueue {
   private async applyPending(): Promise<void> {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, this.options.batchSize ?? 500);
+      let again: SideEffect[];
       try {
-        await this.options.apply(batch);
-        this.applied += batch.length;
+        again = (await this.options.apply(batch)) ?? [];
       } catch (err) {
         logger.warn('side effects not applied yet', { count: batch.length, error: String(err) });
         this.pending.unshift(...batch); // kept for the next tick
+        return;
+      }
+      this.applied += batch.length - again.length;
+      if (again.length > 0) {
+        this.pending.unshift(...again); // the part that failed, for the next tick
         return;
       }
     }

@@ -56,20 +56,28 @@ describe('DynamoSessionStore on dynalite', () => {
     for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(SessionCollisionError);
   });
 
-  it('applies only newer user states, whatever order they arrive in', async () => {
+  it('applies only newer user states, whatever order they arrive in; a revocation time only moves forward', async () => {
     await store.applyUserState({ userId: 7, authVersion: 3, role: 'admin', active: true }, 5_000);
     await store.applyUserState({ userId: 7, authVersion: 2, role: 'user', active: true }, 9_000);
     const { state } = await store.lookup('none', 7);
-    expect(state).toEqual({ userId: 7, authVersion: 3, role: 'admin', active: true, revokedBefore: 5_000 });
+    // The older state is not taken, but its later revocation is (a retried revocation that a
+    // newer role change overtook must still end the sessions).
+    expect(state).toEqual({ userId: 7, authVersion: 3, role: 'admin', active: true, revokedBefore: 9_000 });
+    await store.applyUserState({ userId: 7, authVersion: 2, role: 'user', active: true }, 1_000);
+    expect((await store.lookup('none', 7)).state?.revokedBefore).toBe(9_000);
+    await store.applyUserState({ userId: 7, authVersion: 3, role: 'admin', active: true }, 5_000);
+    expect((await store.lookup('none', 7)).state?.revokedBefore).toBe(9_000);
     await Promise.all(
       [4, 6, 5].map((v) => store.applyUserState({ userId: 7, authVersion: v, role: v === 6 ? 'publisher' : 'user', active: true })),
     );
-    expect((await store.lookup('none', 7)).state).toMatchObject({ authVersion: 6, role: 'publisher', revokedBefore: 5_000 });
+    expect((await store.lookup('none', 7)).state).toMatchObject({ authVersion: 6, role: 'publisher', revokedBefore: 9_000 });
   });
 
   it('reissues a live session only', async () => {
     await store.create(session('re', 2));
     await store.reissue('re', 42_000);
+    expect((await store.lookup('re', 2)).session?.issuedAt).toBe(42_000);
+    await store.reissue('re', 41_000); // never backwards: a later revocation moved it further
     expect((await store.lookup('re', 2)).session?.issuedAt).toBe(42_000);
     await store.reissue('gone', 1); // no error, creates nothing
     expect((await store.lookup('gone', 2)).session).toBeNull();

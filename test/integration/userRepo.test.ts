@@ -74,14 +74,15 @@ describe.each(databaseEngines)('PgUserRepo on $name', (engine) => {
 
   it('bumps auth_version on password change and deactivation; never deactivates root', async () => {
     const u = await repo.create({ username: 'dave', email: 'dave@example.com', passwordHash: 'old', role: 'publisher' });
-    const changed = await repo.updatePassword(u.id, 'new');
+    const revocation = { revokeBefore: Date.now(), audit: { actor: { userId: u.id, username: 'dave', role: 'publisher' as const, tokenHash: 'x' }, sourceIp: '127.0.0.1' } };
+    const changed = await repo.updatePassword(u.id, 'new', revocation);
     expect(changed).toEqual({ userId: u.id, authVersion: 2, role: 'publisher', active: true });
-    const gone = await repo.deactivate(u.id);
+    const gone = await repo.deactivate(u.id, revocation);
     expect(gone).toEqual({ userId: u.id, authVersion: 3, role: 'publisher', active: false });
-    expect(await repo.deactivate(u.id)).toBeNull();
-    expect(await repo.updatePassword(u.id, 'again')).toBeNull();
+    expect(await repo.deactivate(u.id, revocation)).toBeNull();
+    expect(await repo.updatePassword(u.id, 'again', revocation)).toBeNull();
     const root = await repo.findByUsername('root');
-    expect(await repo.deactivate(root!.id)).toBeNull();
+    expect(await repo.deactivate(root!.id, revocation)).toBeNull();
   });
 
   it('applies last_login side effects in one batch, never moving last_login backwards', async () => {

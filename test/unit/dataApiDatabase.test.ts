@@ -36,6 +36,7 @@ import {
 import { PgPackageRepo } from '../../shared/adapters/postgres/PgPackageRepo.js';
 import { PgRegistryRepo } from '../../shared/adapters/postgres/PgRegistryRepo.js';
 import { PgUserRepo } from '../../shared/adapters/postgres/PgUserRepo.js';
+import { PgRevocationOutbox } from '../../shared/adapters/postgres/PgRevocationOutbox.js';
 import { migrations } from '../../shared/db/migrations/index.js';
 import type { Principal } from '../../shared/auth/Principal.js';
 import { migrate } from '../../shared/db/migrate.js';
@@ -860,6 +861,7 @@ describe('the repositories on the Data API driver (fake Data API over PGlite)', 
 
   const sha = (n: number) => n.toString(16).padStart(64, '0');
   const TOKEN_ID = '0b7c7a4e-1111-4222-8333-444455556666';
+  const BEN_TOKEN_ID = '0b7c7a4e-1111-4222-8333-777788889999';
   const outcome = (p: Promise<unknown>) => p.then((v) => v, (e: unknown) => (e instanceof ApiError ? { status: e.status, message: e.message } : Promise.reject(e)));
 
   /** Every repository call the API makes, on one database; returns what each answered. */
@@ -877,7 +879,8 @@ describe('the repositories on the Data API driver (fake Data API over PGlite)', 
     out.pastEnd = await users.list(2, 10);
     out.promoted = await users.setRole('BEN', 'publisher');
     out.rootRole = await users.setRole('root', 'user');
-    out.password = await users.updatePassword(ann.id, 'h3');
+    const annSelf = { actor: { userId: ann.id, username: 'ann', role: 'publisher' as const, tokenHash: 'x' }, sourceIp: '10.0.0.1' };
+    out.password = await users.updatePassword(ann.id, 'h3', { revokeBefore: 1_700_000_000_123, keepSession: 'b'.repeat(64), audit: annSelf });
     out.byName = await users.findByUsername('Ann');
     out.byId = await users.findById(ben.id);
     out.missing = await users.findById(999);
@@ -888,7 +891,8 @@ describe('the repositories on the Data API driver (fake Data API over PGlite)', 
     const acme = await registries.create({ name: 'acme', description: 'Acme "rules"', visibility: 'private' }, ctx);
     out.acme = acme;
     out.registryTaken = await outcome(registries.create({ name: 'acme', description: '', visibility: 'public' }, ctx));
-    out.members = await registries.setMember(acme.id, 'ben', 'reader', ctx);
+    // Publisher: ben becomes an owner below, which needs a role that may publish in the registry.
+    out.members = await registries.setMember(acme.id, 'ben', 'publisher', ctx);
     out.token = await registries.createToken(
       acme.id,
       { id: TOKEN_ID, name: 'ci', scopes: ['read', 'publish'], tokenHash: 'a'.repeat(64), expiresAt: new Date('2030-01-02T03:04:05.678Z') },
@@ -931,6 +935,16 @@ describe('the repositories on the Data API driver (fake Data API over PGlite)', 
     out.tokenUsed = (await registries.listTokens(acme.id, ann.id))[0]?.lastUsedAt;
     await registries.markTokenRevoked(acme.id, TOKEN_ID, ctx);
     out.revoked = await registries.findActiveToken(acme.id, TOKEN_ID);
+    // A member's removal revokes their tokens; the outbox holds what DynamoDB must still learn.
+    const benCtx = { actor: { userId: ben.id, username: 'ben', role: 'publisher' as const, tokenHash: 'y' }, sourceIp: '10.0.0.2' };
+    await registries.createToken(acme.id, { id: BEN_TOKEN_ID, name: 'ben ci', scopes: ['read'], tokenHash: 'c'.repeat(64), expiresAt: new Date('2030-01-02T03:04:05.678Z') }, benCtx);
+    out.removed = await registries.removeMember(acme.id, 'ben', ctx);
+    out.refused = await outcome(registries.createToken(acme.id, { id: randomUUID(), name: 'late', scopes: ['read'], tokenHash: 'd'.repeat(64), expiresAt: new Date('2030-01-02T03:04:05.678Z') }, benCtx));
+    const outbox = new PgRevocationOutbox(on);
+    out.outbox = await outbox.pending(10);
+    out.outboxOfBen = await outbox.pending(10, ben.id);
+    for (const r of out.outbox as Array<{ id: string }>) await outbox.complete(r.id);
+    out.outboxAfter = await outbox.pending(10);
     out.audit = await registries.listAudit(acme.id, 50, 0);
     return out;
   }
@@ -990,6 +1004,9 @@ describe('the repositories on the Data API driver (fake Data API over PGlite)', 
     const audit = viaDataApi.audit as Array<{ id: number; action: string; details: unknown; tokenId: string | null }>;
     expect(audit.map((a) => a.action)).toEqual([
       'token.revoke',
+      'member.remove',
+      'token.create',
+      'token.revoke',
       'package.owner.remove',
       'package.owner.add',
       'package.publish',
@@ -1000,7 +1017,16 @@ describe('the repositories on the Data API driver (fake Data API over PGlite)', 
       'registry.create',
     ]);
     expect(typeof audit[0]!.id).toBe('number');
-    expect(audit.find((a) => a.action === 'token.create')!.details).toEqual({
+    expect(audit[0]!.details).toEqual({ token_id: BEN_TOKEN_ID, reason: 'member.remove' });
+    expect(viaDataApi.removed).toMatchObject({ members: [{ username: 'ann', role: 'admin' }], revokedTokensOf: 2 });
+    expect(viaDataApi.refused).toEqual({ status: 403, message: 'Only members of this registry can create tokens for it' });
+    expect(viaDataApi.outbox).toEqual([
+      { id: '1', userId: 1, revokeBefore: 1_700_000_000_123, state: { userId: 1, authVersion: 2, role: 'publisher', active: true }, keepSession: 'b'.repeat(64), tokenHashes: [] },
+      { id: '2', userId: 2, revokeBefore: null, state: { userId: 2, authVersion: 2, role: 'publisher', active: true }, keepSession: null, tokenHashes: ['c'.repeat(64)] },
+    ]);
+    expect(viaDataApi.outboxOfBen).toEqual([(viaDataApi.outbox as unknown[])[1]]);
+    expect(viaDataApi.outboxAfter).toEqual([]);
+    expect(audit.filter((a) => a.action === 'token.create').at(-1)!.details).toEqual({
       token_id: TOKEN_ID,
       scopes: ['read', 'publish'],
       expires_at: '2030-01-02T03:04:05.678Z',

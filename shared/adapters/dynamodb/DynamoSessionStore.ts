@@ -214,7 +214,30 @@ export class DynamoSessionStore implements SessionStore {
         ),
       );
     } catch (err) {
-      if (isConditionFailed(err)) return; // a newer state is already there
+      if (!isConditionFailed(err)) throw err;
+      // A newer state is already there. Its revocation time may still be older than this one
+      // (a role change overtook a password change whose write failed and is retried now): the
+      // revocation time only ever moves forward, whatever the version.
+      if (revokeBefore !== undefined) await this.revokeBefore(change.userId, revokeBefore);
+    }
+  }
+
+  private async revokeBefore(userId: number, revokeBefore: number): Promise<void> {
+    try {
+      await callDynamo(() =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: toItem({ pk: userStateKey(userId) }),
+            UpdateExpression: 'SET #rb = :rb',
+            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#rb) OR #rb < :rb)',
+            ExpressionAttributeNames: { '#rb': 'revoked_before' },
+            ExpressionAttributeValues: toItem({ ':rb': revokeBefore }),
+          }),
+        ),
+      );
+    } catch (err) {
+      if (isConditionFailed(err)) return; // a later revocation is already there
       throw err;
     }
   }
@@ -227,13 +250,14 @@ export class DynamoSessionStore implements SessionStore {
             TableName: this.tableName,
             Key: toItem({ pk: sessionKey(tokenHash) }),
             UpdateExpression: 'SET issued_at = :t',
-            ConditionExpression: 'attribute_exists(pk)',
+            // Never backwards: a second, later revocation may have moved it further already.
+            ConditionExpression: 'attribute_exists(pk) AND issued_at < :t',
             ExpressionAttributeValues: toItem({ ':t': issuedAt }),
           }),
         ),
       );
     } catch (err) {
-      if (isConditionFailed(err)) return; // logged out meanwhile: nothing to keep alive
+      if (isConditionFailed(err)) return; // logged out meanwhile (nothing to keep alive), or moved further already
       throw err;
     }
   }

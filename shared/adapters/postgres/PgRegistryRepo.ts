@@ -1,11 +1,17 @@
 import { ApiError, conflict, forbidden, notFound } from '../../errors.js';
 import type { Database, SqlClient } from '../../ports/Database.js';
 import { sqlState, UNIQUE_VIOLATION } from '../../ports/Database.js';
-import type { ApiTokenRecord, AuditContext, AuditRecord, RegistryMember, RegistryRepo } from '../../ports/RegistryRepo.js';
+import type { ApiTokenRecord, AuditContext, AuditRecord, MemberChange, RegistryMember, RegistryRepo } from '../../ports/RegistryRepo.js';
 import type { CreateRegistryRequest, RegistryRecord, RegistryRole, UpdateRegistryRequest } from '../../registries/Registry.js';
 import { visibleRegistrySql, viewerParams, type Viewer } from '../../registries/Viewer.js';
+import { canonicalUsername } from '../../users/username.js';
 import { toDate, toDateOrNull } from './columns.js';
+import { usernameIs } from './PgUserRepo.js';
 import { appendAudit } from './auditLog.js';
+import { revokeInTransaction } from './PgRevocationOutbox.js';
+
+/** Whether a registry role lets its holder keep a token with the publish scope. */
+const mayPublish = (role: RegistryRole | null) => role === 'publisher' || role === 'admin';
 
 interface RegistryRow {
   id: number;
@@ -144,12 +150,12 @@ export class PgRegistryRepo implements RegistryRepo {
     return rows[0]!.n;
   }
 
-  setMember(registryId: number, username: string, role: RegistryRole, ctx: AuditContext): Promise<RegistryMember[]> {
+  setMember(registryId: number, username: string, role: RegistryRole, ctx: AuditContext): Promise<MemberChange> {
     return this.db.transaction(async (tx) => {
       await this.lockRegistry(tx, registryId);
       const { rows: users } = await tx.query<{ id: number; username: string }>(
-        'SELECT id, username FROM registry.users WHERE lower(username) = lower($1) AND active',
-        [username],
+        `SELECT id, username FROM registry.users WHERE ${usernameIs('username', '$1')} AND active`,
+        [canonicalUsername(username)],
       );
       const user = users[0];
       if (!user) throw notFound(`User ${username} not found`);
@@ -167,17 +173,23 @@ export class PgRegistryRepo implements RegistryRepo {
         [registryId, user.id, role],
       );
       if (before !== role) await appendAudit(tx, registryId, ctx, 'member.set', user.username, { from: before, to: role });
-      return this.members(tx, registryId);
+      // A demotion below what the publish scope needs ends the member's tokens that carry it
+      // (after the member.set record, so the audit log reads in order).
+      let revoked = 0;
+      if (mayPublish(before) && !mayPublish(role)) {
+        revoked = await revokeInTransaction(tx, { userId: user.id, registryId, onlyScope: 'publish', reason: 'member.demote', audit: ctx });
+      }
+      return { members: await this.members(tx, registryId), revokedTokensOf: revoked > 0 ? user.id : null };
     });
   }
 
-  removeMember(registryId: number, username: string, ctx: AuditContext): Promise<RegistryMember[]> {
+  removeMember(registryId: number, username: string, ctx: AuditContext): Promise<MemberChange> {
     return this.db.transaction(async (tx) => {
       await this.lockRegistry(tx, registryId);
       const { rows } = await tx.query<{ user_id: number; role: RegistryRole; username: string }>(
         `SELECT m.user_id, m.role, u.username FROM registry.registry_members m JOIN registry.users u ON u.id = m.user_id
-          WHERE m.registry_id = $1 AND lower(u.username) = lower($2)`,
-        [registryId, username],
+          WHERE m.registry_id = $1 AND ${usernameIs('u.username', '$2')}`,
+        [registryId, canonicalUsername(username)],
       );
       const member = rows[0];
       if (!member) throw notFound(`${username} is not a member of this registry`);
@@ -186,7 +198,8 @@ export class PgRegistryRepo implements RegistryRepo {
       }
       await tx.query('DELETE FROM registry.registry_members WHERE registry_id = $1 AND user_id = $2', [registryId, member.user_id]);
       await appendAudit(tx, registryId, ctx, 'member.remove', member.username, { role: member.role });
-      return this.members(tx, registryId);
+      const revoked = await revokeInTransaction(tx, { userId: member.user_id, registryId, reason: 'member.remove', audit: ctx });
+      return { members: await this.members(tx, registryId), revokedTokensOf: revoked > 0 ? member.user_id : null };
     });
   }
 
@@ -196,6 +209,22 @@ export class PgRegistryRepo implements RegistryRepo {
     ctx: AuditContext,
   ): Promise<ApiTokenRecord> {
     return this.db.transaction(async (tx) => {
+      // The registry row is what member changes lock, the user row what password changes and
+      // deactivation update: holding both (shared) until commit, a member change, password change
+      // or deactivation either committed before (and is seen here) or sees this token.
+      const { rows: access } = await tx.query<{ visibility: 'public' | 'private'; role: RegistryRole | null; active: boolean }>(
+        `SELECT r.visibility, m.role, u.active
+           FROM registry.registries r
+           JOIN registry.users u ON u.id = $2
+           LEFT JOIN registry.registry_members m ON m.registry_id = r.id AND m.user_id = u.id
+          WHERE r.id = $1
+            FOR SHARE OF r, u`,
+        [registryId, ctx.actor.userId],
+      );
+      const now = access[0];
+      if (!now?.active) throw forbidden('Your account can no longer create tokens');
+      if (token.scopes.includes('publish') && !mayPublish(now.role)) throw forbidden('A publish token needs the publisher or admin role in this registry');
+      if (!now.role && now.visibility === 'private') throw forbidden('Only members of this registry can create tokens for it');
       await tx.query(
         `INSERT INTO registry.api_tokens (id, registry_id, user_id, name, scopes, token_hash, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)`,

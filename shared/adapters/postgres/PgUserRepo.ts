@@ -1,8 +1,10 @@
 import { conflict } from '../../errors.js';
 import { constraintName, sqlState, UNIQUE_VIOLATION, type Database } from '../../ports/Database.js';
+import type { UserRevocation } from '../../ports/RevocationOutbox.js';
 import type { AuthStateChange, NewUser, UserRepo } from '../../ports/UserRepo.js';
 import type { Role } from '../../routes.js';
 import { toDate } from './columns.js';
+import { revokeInTransaction } from './PgRevocationOutbox.js';
 import type { UserRecord } from '../../users/User.js';
 import { canonicalUsername } from '../../users/username.js';
 
@@ -84,26 +86,34 @@ export class PgUserRepo implements UserRepo {
     return rows[0] ? toUser(rows[0]) : null;
   }
 
-  async updatePassword(id: number, passwordHash: string): Promise<AuthStateChange | null> {
-    const { rows } = await this.db.query<{ id: number; auth_version: number; role: Role; active: boolean }>(
-      `UPDATE registry.users
-          SET password_hash = $2, auth_version = auth_version + 1, updated_at = now()
-        WHERE id = $1 AND active
-        RETURNING id, auth_version, role, active`,
-      [id, passwordHash],
-    );
-    return rows[0] ? toChange(rows[0]) : null;
+  updatePassword(id: number, passwordHash: string, revocation: UserRevocation): Promise<AuthStateChange | null> {
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ id: number; auth_version: number; role: Role; active: boolean }>(
+        `UPDATE registry.users
+            SET password_hash = $2, auth_version = auth_version + 1, updated_at = now()
+          WHERE id = $1 AND active
+          RETURNING id, auth_version, role, active`,
+        [id, passwordHash],
+      );
+      if (!rows[0]) return null;
+      await revokeInTransaction(tx, { userId: id, reason: 'password.change', ...revocation });
+      return toChange(rows[0]);
+    });
   }
 
-  async deactivate(id: number): Promise<AuthStateChange | null> {
-    const { rows } = await this.db.query<{ id: number; auth_version: number; role: Role; active: boolean }>(
-      `UPDATE registry.users
-          SET active = false, auth_version = auth_version + 1, updated_at = now(), deactivated_at = now()
-        WHERE id = $1 AND active AND role <> 'root'
-        RETURNING id, auth_version, role, active`,
-      [id],
-    );
-    return rows[0] ? toChange(rows[0]) : null;
+  deactivate(id: number, revocation: UserRevocation): Promise<AuthStateChange | null> {
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ id: number; auth_version: number; role: Role; active: boolean }>(
+        `UPDATE registry.users
+            SET active = false, auth_version = auth_version + 1, updated_at = now(), deactivated_at = now()
+          WHERE id = $1 AND active AND role <> 'root'
+          RETURNING id, auth_version, role, active`,
+        [id],
+      );
+      if (!rows[0]) return null;
+      await revokeInTransaction(tx, { userId: id, reason: 'account.deactivate', ...revocation });
+      return toChange(rows[0]);
+    });
   }
 
   async list(limit: number, offset: number): Promise<{ users: UserRecord[]; total: number }> {
