@@ -2,6 +2,7 @@ import { badRequest, notFound } from '../errors.js';
 import { SHA256_HEX } from '../ports/BlobStore.js';
 import type { SearchQuery } from '../ports/PackageRepo.js';
 import type { Dependencies } from '../runtime/Dependencies.js';
+import { downloadClientKey } from '../sideEffects/downloadCounts.js';
 import type { Viewer } from '../registries/Viewer.js';
 import { versionBody, type PackageRecord, type Visibility } from './Package.js';
 
@@ -66,14 +67,19 @@ export async function searchPackages(deps: Dependencies, query: SearchQuery, vie
   }));
 }
 
-/** An archive by hash: only archives of published versions are served. */
-export async function downloadArchive(deps: Dependencies, rawHash: string, viewer: Viewer) {
+/**
+ * An archive by hash: only archives of published versions are served. The download is counted
+ * off the request path, once per client address (as the rate limits see it) per version per hour:
+ * repeating it from one address does not inflate the count.
+ */
+export async function downloadArchive(deps: Dependencies, rawHash: string, viewer: Viewer, clientAddress: string) {
   const sha256 = rawHash.toLowerCase();
   if (!SHA256_HEX.test(sha256)) throw badRequest('A blob is addressed by the 64 hex digits of its SHA-256');
   const archive = await deps.packages.findArchive(sha256, viewer);
   if (!archive) throw notFound(`No archive with SHA-256 ${sha256}`);
   const blob = await deps.blobs.download(sha256);
   if (!blob) throw notFound(`No archive with SHA-256 ${sha256}`);
-  deps.sideEffects.enqueue({ kind: 'download', sha256 });
+  const at = Date.now();
+  deps.sideEffects.enqueue({ kind: 'download', sha256, client: downloadClientKey(clientAddress, sha256, at), at });
   return { sha256, blob, cacheControl: cacheFor(archive.visibility, PUBLIC_RELEASE) };
 }

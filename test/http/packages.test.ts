@@ -300,12 +300,12 @@ describe('owners', () => {
 });
 
 describe('download counts', () => {
-  it('counts blob downloads off the request path and shows them in reads', async () => {
+  it('counts blob downloads off the request path, a client once per version per hour, and shows them in reads', async () => {
     const { body } = await publishOk(alice, 'counted', '1.0.0');
     for (let i = 0; i < 3; i++) expect((await fetch(`${api.url}/v1/blobs/${body.sha256}`)).status).toBe(200);
     await (api.server.runtime.deps.sideEffects as InProcessSideEffectQueue).drain();
-    expect((await api.call('GET', '/v1/packages/counted/versions/1.0.0')).body.downloads).toBe(3);
-    expect((await api.call('GET', '/v1/packages/counted')).body.downloads).toBe(3);
+    expect((await api.call('GET', '/v1/packages/counted/versions/1.0.0')).body.downloads).toBe(1);
+    expect((await api.call('GET', '/v1/packages/counted')).body.downloads).toBe(1);
   });
 });
 

@@ -57,6 +57,8 @@ describe('SqsSideEffectQueue', () => {
       { kind: 'last-login', userId: 1, at: 5 },
       { kind: 'download', sha256: sha },
     ]);
+    const keyed = { kind: 'download', sha256: sha, client: 'b'.repeat(64), at: 7 } as const;
+    expect(parseSideEffects(JSON.stringify([keyed]))).toEqual([keyed]);
     sqs.on(SendMessageCommand).rejects(new Error('SQS down'));
     q.enqueue({ kind: 'download', sha256: sha });
     await expect(q.handOff()).resolves.toBeUndefined();
@@ -65,6 +67,8 @@ describe('SqsSideEffectQueue', () => {
   it('rejects malformed messages', () => {
     expect(() => parseSideEffects('{}')).toThrow();
     expect(() => parseSideEffects('[{"kind":"download","sha256":"../x"}]')).toThrow();
+    expect(() => parseSideEffects(JSON.stringify([{ kind: 'download', sha256: sha, client: '127.0.0.1', at: 1 }]))).toThrow();
+    expect(() => parseSideEffects(JSON.stringify([{ kind: 'download', sha256: sha, client: sha }]))).toThrow();
     expect(() => parseSideEffects('[{"kind":"drop-table"}]')).toThrow();
   });
 });
@@ -92,7 +96,8 @@ describe('side-effects consumer Lambda', () => {
     expect(await consumer(event)).toEqual({ batchItemFailures: [{ itemIdentifier: '3' }] });
     expect(statements).toHaveLength(2);
     const downloads = statements.find((s) => s.text.includes('downloads'))!;
-    expect(downloads.params).toEqual([[sha], [2]]);
+    // Two downloads recorded without client keys (queued before keys existed): each counted.
+    expect(downloads.params[0]).toEqual([sha, sha]);
     down = true;
     const failed = await consumer(event);
     expect(failed.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['1', '2', '3']);
