@@ -1,7 +1,11 @@
 /**
- * Bookkeeping that must never slow down or fail a request: recorded now, applied later in
- * batches (one SQL statement per kind per batch). SQS with a batch consumer in AWS; an in-process
- * queue locally.
+ * Work that must never slow down or fail a request, and must still happen after the response
+ * (when Lambda may freeze the process for good): recorded now, applied later in batches. SQS with
+ * a batch consumer in AWS; an in-process queue locally.
+ *  - last-login, download, token-used: bookkeeping in SQL, one statement per kind per batch;
+ *  - settle-revocations: apply the revocations SQL committed and DynamoDB has not taken yet
+ *    (shared/auth/revocations.ts); every batch does this anyway, the effect makes sure one runs;
+ *  - prune-sessions: delete a user's session items that can no longer authenticate.
  */
 export type SideEffect =
   | { kind: 'last-login'; userId: number; at: number }
@@ -11,7 +15,9 @@ export type SideEffect =
    * downloadCounts.ts). Both are absent only on downloads recorded before that existed.
    */
   | { kind: 'download'; sha256: string; client?: string; at?: number }
-  | { kind: 'token-used'; tokenId: string; at: number };
+  | { kind: 'token-used'; tokenId: string; at: number }
+  | { kind: 'settle-revocations' }
+  | { kind: 'prune-sessions'; userId: number };
 
 export interface SideEffectQueue {
   /** Never throws and never waits on a store. */

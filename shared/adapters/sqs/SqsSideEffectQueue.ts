@@ -6,7 +6,9 @@ import type { SideEffect, SideEffectQueue } from '../../ports/SideEffectQueue.js
 /**
  * Side effects to SQS: what one request enqueued travels as one message (a JSON array), sent
  * when the request hands off, before the Lambda freezes. A failed send is logged and dropped:
- * these are counters and timestamps, never worth failing or delaying a response for.
+ * counters and timestamps are never worth failing or delaying a response for, and what a
+ * revocation queues is a retry of work whose record is in SQL (the outbox every consumer batch
+ * sweeps) or the removal of session items that are dead already.
  */
 export class SqsSideEffectQueue implements SideEffectQueue {
   private buffer: SideEffect[] = [];
@@ -53,6 +55,10 @@ export function parseSideEffects(body: string): SideEffect[] {
     }
     if (x.kind === 'token-used' && typeof x.tokenId === 'string' && /^[0-9a-f-]{36}$/.test(x.tokenId) && Number.isFinite(x.at)) {
       return { kind: 'token-used', tokenId: x.tokenId, at: x.at as number };
+    }
+    if (x.kind === 'settle-revocations') return { kind: 'settle-revocations' };
+    if (x.kind === 'prune-sessions' && Number.isSafeInteger(x.userId) && (x.userId as number) > 0) {
+      return { kind: 'prune-sessions', userId: x.userId as number };
     }
     throw new Error('Unknown side effect');
   });
