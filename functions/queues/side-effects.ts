@@ -12,7 +12,7 @@ const retryKey = (e: SideEffect) => (e.kind === 'prune-sessions' ? `prune#${e.us
  * Malformed messages are reported as failures and end in the dead-letter queue; if the database
  * is down the whole batch is retried by SQS; if DynamoDB is, only the messages carrying the
  * DynamoDB work that failed are (their SQL part, if any, is applied again: timestamps only move
- * forward, so only a download count could repeat).
+ * forward, and a download already counted for its client and window is not counted again).
  */
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const deps = await dependencies();
