@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageArchive } from '../support/archives.js';
 import { ROOT_PASSWORD, startTestServer, type ApiReply, type TestServer } from '../support/testServer.js';
 
 // The login lock against the ways around it: many guesses at once, other spellings of the
@@ -98,6 +99,34 @@ describe('other spellings of a username', () => {
     expect(listed.body.users.find((u: { username: string }) => u.username === 'rolli').role).toBe('user');
     // The ASCII spelling still works.
     expect((await api.call('PUT', '/v1/admin/users/ROLLI/role', { token: root, json: { role: 'publisher' } })).status).toBe(200);
+  });
+
+  it('cannot widen a package owner or registry member lookup onto another account', async () => {
+    const root = (await login('root', ROOT_PASSWORD)).body.token as string;
+    const create = (username: string) =>
+      api.call('POST', '/v1/auth/register', { token: root, json: { username, email: `${username}@example.com`, password, role: 'publisher' } });
+    const publisher = (await create('spell-pub')).body.token as string;
+    await create('spelli');
+    await create('kspell');
+    const form = new FormData();
+    form.append('manifest', new Blob([JSON.stringify({ name: 'spell-pkg', version: '1.0.0' })]), 'rulestack.json');
+    form.append('archive', new Blob([new Uint8Array(await packageArchive('spell-pkg', '1.0.0'))]), 'p.tgz');
+    const published = await fetch(`${api.url}/v1/packages`, { method: 'POST', body: form, headers: { authorization: `Bearer ${publisher}` } });
+    expect(published.status).toBe(201);
+    const owners = (who: string, method = 'PUT') =>
+      api.call(method, `/v1/packages/spell-pkg/owners/${encodeURIComponent(who)}`, { token: publisher });
+    // "spellİ" folds to "spelli" in PostgreSQL, and the KELVIN SIGN of "\u212Aspell" to "k" in JavaScript.
+    expect((await owners('spellİ')).status).toBe(404);
+    expect((await owners('KSPELL')).status).toBe(200);
+    expect((await owners('\u212Aspell', 'DELETE')).status).toBe(404);
+    expect((await api.call('GET', '/v1/packages/spell-pkg/owners')).text).toContain('kspell');
+    expect((await api.call('POST', '/v1/registries', { token: publisher, json: { name: 'spellreg', description: '', visibility: 'public' } })).status).toBe(201);
+    const member = (who: string, method: string) =>
+      api.call(method, `/v1/registries/spellreg/members/${encodeURIComponent(who)}`, { token: publisher, json: method === 'PUT' ? { role: 'reader' } : undefined });
+    expect((await member('spellİ', 'PUT')).status).toBe(404);
+    expect((await member('Spelli', 'PUT')).status).toBe(200);
+    expect((await member('spellİ', 'DELETE')).status).toBe(404);
+    expect((await member('SPELLI', 'DELETE')).status).toBe(200);
   });
 });
 

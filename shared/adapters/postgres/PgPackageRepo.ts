@@ -8,7 +8,9 @@ import { roleAtLeast, type Role } from '../../routes.js';
 import type { AuditContext } from '../../ports/RegistryRepo.js';
 import { DEFAULT_REGISTRY, registryOfPackage, type RegistryRole } from '../../registries/Registry.js';
 import { ANONYMOUS, viewerOf, visibleRegistrySql, viewerParams, type Viewer } from '../../registries/Viewer.js';
+import { canonicalUsername } from '../../users/username.js';
 import { toDate } from './columns.js';
+import { usernameIs } from './PgUserRepo.js';
 import { appendAudit } from './auditLog.js';
 
 interface VersionRow {
@@ -418,8 +420,8 @@ export class PgPackageRepo implements PackageRepo {
       const { rows } = await tx.query<{ id: number; username: string; role: Role; active: boolean; registry_role: RegistryRole | null }>(
         `SELECT u.id, u.username, u.role, u.active,
                 (SELECT m.role FROM registry.registry_members m WHERE m.registry_id = $2 AND m.user_id = u.id) AS registry_role
-           FROM registry.users u WHERE lower(u.username) = lower($1)`,
-        [username, registryId],
+           FROM registry.users u WHERE ${usernameIs('u.username', '$1')}`,
+        [canonicalUsername(username), registryId],
       );
       const user = rows[0];
       if (!user || !user.active) throw notFound(`User ${username} not found`);
@@ -443,7 +445,8 @@ export class PgPackageRepo implements PackageRepo {
     return this.db.transaction(async (tx) => {
       const { id: packageId, registryId } = await this.lockForOwnerChange(tx, name, ctx.actor);
       const owners = await this.ownersOf(tx, packageId);
-      const target = owners.find((o) => o.toLowerCase() === username.toLowerCase());
+      const wanted = canonicalUsername(username);
+      const target = owners.find((o) => wanted !== null && canonicalUsername(o) === wanted);
       if (!target) throw notFound(`${username} is not an owner of ${name}`);
       if (owners.length === 1) throw conflict(`${target} is the last owner of ${name} and cannot be removed`);
       await tx.query(

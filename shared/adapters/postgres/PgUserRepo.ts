@@ -27,12 +27,13 @@ interface UserRow {
 const COLUMNS = 'id, username, email, role, password_hash, active, auth_version, created_at, updated_at, last_login';
 
 /**
- * Matches the user whose name has the canonical form in `$n` (ASCII lower case, from
- * canonicalUsername). `lower(username) = $n` finds the row through the unique index; the same
- * comparison under the "C" collation, where lower() folds ASCII letters only, then drops any row
- * the database's own lower() matched by folding more than ASCII (it maps "İ" to "i").
+ * SQL matching the username `column` against the canonical form in `param` (from
+ * canonicalUsername; NULL for an invalid name matches nothing). `lower(column) = param` finds the
+ * row through the unique index; the same comparison under the "C" collation, where lower() folds
+ * ASCII letters only, then drops any row the database's own lower() matched by folding more than
+ * ASCII (it maps "İ" to "i"). Every lookup of a user by name goes through this.
  */
-const sameName = (param: string) => `lower(username) = ${param} AND lower(username COLLATE "C") = ${param}`;
+export const usernameIs = (column: string, param: string) => `lower(${column}) = ${param} AND lower(${column} COLLATE "C") = ${param}`;
 
 function toUser(row: UserRow): UserRecord {
   return {
@@ -77,7 +78,7 @@ export class PgUserRepo implements UserRepo {
   async findByUsername(username: string): Promise<UserRecord | null> {
     const name = canonicalUsername(username);
     if (name === null) return null;
-    const { rows } = await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM registry.users WHERE ${sameName('$1')}`, [name]);
+    const { rows } = await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM registry.users WHERE ${usernameIs('username', '$1')}`, [name]);
     return rows[0] ? toUser(rows[0]) : null;
   }
 
@@ -136,7 +137,7 @@ export class PgUserRepo implements UserRepo {
     const { rows } = await this.db.query<{ id: number; auth_version: number; role: Role; active: boolean }>(
       `UPDATE registry.users
           SET role = $2, auth_version = auth_version + 1, updated_at = now()
-        WHERE ${sameName('$1')} AND role <> 'root'
+        WHERE ${usernameIs('username', '$1')} AND role <> 'root'
         RETURNING id, auth_version, role, active`,
       [name, role],
     );
