@@ -115,3 +115,66 @@ describe('InProcessSideEffectQueue drains', () => {
     await q.close();
   });
 });
+
+describe('revocation work on the side-effect queue', () => {
+  it('carries settle-revocations and prune-sessions through SQS, and refuses a malformed prune', () => {
+    const effects = [{ kind: 'settle-revocations' }, { kind: 'prune-sessions', userId: 12 }];
+    expect(parseSideEffects(JSON.stringify(effects))).toEqual(effects);
+    expect(() => parseSideEffects('[{"kind":"prune-sessions","userId":"12"}]')).toThrow();
+    expect(() => parseSideEffects('[{"kind":"prune-sessions","userId":-1}]')).toThrow();
+  });
+
+  it('the in-process queue keeps only the part of a batch its apply hands back', async () => {
+    const seen: SideEffect[][] = [];
+    let failPrune = true;
+    const q = new InProcessSideEffectQueue({
+      intervalMs: 60_000,
+      apply: async (batch) => {
+        seen.push(batch);
+        return failPrune ? batch.filter((e) => e.kind === 'prune-sessions') : [];
+      },
+    });
+    q.enqueue({ kind: 'last-login', userId: 1, at: 1 });
+    q.enqueue({ kind: 'prune-sessions', userId: 1 });
+    await q.drain();
+    expect(q.applied).toBe(1);
+    failPrune = false;
+    await q.drain();
+    expect(seen.at(-1)).toEqual([{ kind: 'prune-sessions', userId: 1 }]); // the last-login is not applied twice
+    expect(q.applied).toBe(2);
+    await q.close();
+  });
+
+  it('the consumer sweeps the outbox on every batch; when DynamoDB fails it retries only the messages carrying DynamoDB work', async () => {
+    const statements: string[] = [];
+    let dynamoDown = true;
+    const pending = [{ id: '7', userId: 3, revokeBefore: 1, state: { userId: 3, authVersion: 2, role: 'user', active: true }, keepSession: null, tokenHashes: ['c'.repeat(64)] }];
+    const completed: string[] = [];
+    const deleted: string[] = [];
+    const deps = {
+      db: { query: async (text: string) => (statements.push(text), { rows: [], rowCount: 0 }) },
+      revocations: { pending: async () => pending.filter((p) => !completed.includes(p.id)), complete: async (id: string) => void completed.push(id) },
+      sessions: {
+        reissue: async () => undefined,
+        applyUserState: async () => {
+          if (dynamoDown) throw new Error('dynamodb down');
+        },
+        listForUser: async () => ({ sessions: [], state: null }),
+      },
+      apiTokens: { delete: async (h: string) => void deleted.push(h) },
+    };
+    provideDependencies(async () => deps as unknown as Dependencies);
+    const record = (id: string, body: unknown) => ({ messageId: id, body: JSON.stringify(body) }) as never;
+    const event = {
+      Records: [record('a', [{ kind: 'last-login', userId: 3, at: 10 }]), record('b', [{ kind: 'settle-revocations' }]), record('c', [{ kind: 'prune-sessions', userId: 4 }])],
+    };
+    expect(await consumer(event)).toEqual({ batchItemFailures: [{ itemIdentifier: 'b' }] });
+    expect(completed).toEqual([]);
+    dynamoDown = false;
+    // Any later batch, even one of bookkeeping only, completes the pending revocation.
+    expect(await consumer({ Records: [record('d', [{ kind: 'last-login', userId: 3, at: 11 }])] })).toEqual({ batchItemFailures: [] });
+    expect(completed).toEqual(['7']);
+    expect(deleted).toEqual(['c'.repeat(64)]);
+    expect(statements.filter((s) => s.includes('last_login'))).toHaveLength(2); // one per batch, none repeated
+  });
+});
