@@ -12,7 +12,8 @@ export interface PendingRevocation {
   userId: number;
   /**
    * Sessions of the user issued before this time (ms since epoch) end, pushed with the user's
-   * auth state as SQL holds it now; null when only API tokens end.
+   * auth state as SQL holds it now; null when only API tokens end. A floor: the time applied is
+   * when the row is applied, if later (after the commit, so no login racing the change survives).
    */
   revokeBefore: number | null;
   /** The user's current auth state in SQL, read with the row. */
@@ -32,7 +33,7 @@ export interface RevocationOutbox {
 
 /** What a password change or a deactivation ends besides the change itself, and who did it. */
 export interface UserRevocation {
-  /** Sessions issued before this (ms since epoch) end. */
+  /** Sessions issued before this (ms since epoch), or before the revocation is applied, end. */
   revokeBefore: number;
   /** The session that made the change, which survives it. */
   keepSession?: string;

@@ -7,7 +7,8 @@ export const sql = `
 CREATE TABLE registry.pending_revocations (
   id            bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   user_id       integer     NOT NULL REFERENCES registry.users (id),
-  -- Sessions of the user issued before this time (ms since epoch) end; null when only tokens end.
+  -- Sessions of the user issued before this time (ms since epoch; at least the time the row is
+  -- applied) end; null when only tokens end.
   revoke_before bigint,
   -- SHA-256 of the session that made the change, which survives it (a password change).
   keep_session  text        CHECK (keep_session ~ '^[0-9a-f]{64}$'),
