@@ -8,25 +8,25 @@ export const INVALID_CREDENTIALS = 'Invalid credentials';
 
 /**
  * Login, in the round trips of the budget: the attempt is counted with one conditional DynamoDB
- * update before any hashing (429 once the account has `maxFailures` failures, or `maxFailures +
- * concurrencyAllowance` attempts failed or in flight, in this window), at the same time as the one
- * SQL read of the user; then one password verification; then the session's conditional put, at
- * the same time as the update that frees the attempt's place (a failure instead keeps its place,
- * one update). Known and unknown usernames (and inactive users) take exactly the same path and
+ * update before anything else (429 once the account has `maxFailures` failures, or `maxFailures +
+ * concurrencyAllowance` attempts failed or in flight, in this window: a refused attempt costs no
+ * SQL and no hashing); then the one SQL read of the user; one password verification; then the
+ * session's conditional put, at the same time as the update that frees the attempt's place (a
+ * failure instead keeps its place, one update). Known and unknown usernames (and inactive users) take exactly the same path and
  * the same hashing work, so neither the answer, its time nor the 429 tells them apart.
  * last_login goes through the side-effect queue, so it can never delay or fail a login.
  */
 export async function login(deps: Dependencies, input: LoginRequest, origin: LoginOrigin) {
   const issuedAt = Date.now();
   const account = throttleAccount(input.username);
-  const [admission, found] = await Promise.allSettled([CountedAttempt.begin(deps, account), deps.users.findByUsername(account)]);
-  if (admission.status === 'rejected') throw admission.reason;
-  const attempt = admission.value;
-  if (found.status === 'rejected') {
+  const attempt = await CountedAttempt.begin(deps, account);
+  let user: Awaited<ReturnType<typeof deps.users.findByUsername>>;
+  try {
+    user = await deps.users.findByUsername(account);
+  } catch (err) {
     await attempt.abandoned();
-    throw found.reason;
+    throw err;
   }
-  const user = found.value;
 
   let ok: boolean;
   try {

@@ -85,6 +85,8 @@ export interface LoginAttemptSlot {
   account: string;
   /** Start of the window the place was taken in (ms); completion goes to the same window. */
   windowStart: number;
+  /** The attempt's own random id: taking and freeing its place are idempotent. */
+  id: string;
 }
 
 export type LoginAdmission =
@@ -95,7 +97,8 @@ export type LoginAdmission =
  * Counts login attempts per account in fixed windows, before the password is checked. Every
  * attempt takes a place with one conditional atomic update; a place is held while the attempt is
  * in flight and kept for the rest of the window if the attempt failed. Places of attempts that
- * never completed (a crashed function) go with their window.
+ * never completed (a crashed function) go with their window. Repeating an update (a retry after
+ * a lost answer) changes nothing.
  */
 export interface LoginThrottle {
   /**

@@ -40,8 +40,8 @@ describe('round trips per request', () => {
 
   it('login: one SQL read, the attempt counted before the hash, the session put (with its release beside it)', async () => {
     await api.registerUser('budget-user', password);
-    // The conditional update that counts the attempt (at the same time as the SQL read), then the
-    // session's conditional put and the update that frees the attempt's place, at the same time.
+    // The conditional update that counts the attempt, the SQL read, then the session's conditional
+    // put and the update that frees the attempt's place, at the same time.
     const { status, line } = await costOf('POST', '/v1/auth/login', { json: { username: 'budget-user', password } });
     expect(status).toBe(200);
     expect(line.storeCalls).toEqual({ postgres: 1, dynamodb: 3, blobs: 0 });

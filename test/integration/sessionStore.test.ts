@@ -144,7 +144,7 @@ describe('DynamoLoginThrottle on dynalite', () => {
   it('admits at most limit + allowance of many simultaneous attempts, and locks after limit failures', async () => {
     const now = 1_800_000_000_000;
     const throttle = new DynamoLoginThrottle(raw, table, 900, () => now);
-    const all = await Promise.all(Array.from({ length: 100 }, () => throttle.admit('eve', limits)));
+    const all = await Promise.all(Array.from({ length: 40 }, () => throttle.admit('eve', limits)));
     const admitted = all.filter((a) => a.admitted);
     expect(admitted).toHaveLength(5);
     // Refused while the places were only in flight: come back in a moment.
@@ -183,6 +183,42 @@ describe('DynamoLoginThrottle on dynalite', () => {
     await throttle.complete(late.slot, 'failure');
     const more = await Promise.all(Array.from({ length: 4 }, () => throttle.admit('crashy', limits)));
     expect(more.every((a) => a.admitted)).toBe(true);
+  });
+
+  it('a repeated update (its answer lost, retried by the SDK) takes one place and frees one', async () => {
+    // A client whose next `lose` answers are lost after DynamoDB applied the request: the SDK
+    // sees a timeout and sends the same request again, as it does in production.
+    const flaky = createDynamoClient({}, dynamo.endpoint);
+    let lose = 0;
+    flaky.middlewareStack.add(
+      (next) => async (args) => {
+        const out = await next(args);
+        if (lose > 0) {
+          lose--;
+          throw Object.assign(new Error('answer lost'), { name: 'TimeoutError', $metadata: {} });
+        }
+        return out;
+      },
+      { step: 'deserialize', name: 'loseAnswer' },
+    );
+    const throttle = new DynamoLoginThrottle(flaky, table, 900, () => 1_800_000_000_000);
+    const admitted = [];
+    for (let i = 0; i < 5; i++) {
+      lose = 1;
+      const a = await throttle.admit('retried', limits);
+      expect(lose).toBe(0); // the answer was lost and the request repeated
+      expect(a.admitted).toBe(true);
+      admitted.push(a);
+    }
+    expect((await throttle.admit('retried', limits)).admitted).toBe(false);
+    // One release, repeated: exactly one place comes free.
+    const first = admitted[0]!;
+    if (!first.admitted) throw new Error('the first attempt was admitted');
+    lose = 1;
+    await throttle.complete(first.slot, 'released');
+    expect((await throttle.admit('retried', limits)).admitted).toBe(true);
+    expect((await throttle.admit('retried', limits)).admitted).toBe(false);
+    flaky.destroy();
   });
 
   it('the seed scenario: 50 simultaneous attempts at the default limits are all admitted, and every place is freed', async () => {

@@ -125,41 +125,56 @@ describe('DynamoSessionStore requests', () => {
 describe('DynamoLoginThrottle requests', () => {
   const limits = { maxFailures: 10, concurrencyAllowance: 50 };
 
-  it('admits with one conditional atomic ADD before the hash, never a read-modify-write', async () => {
+  it('admits with one conditional atomic ADD of the attempt id before the hash, never a read-modify-write', async () => {
     ddb.on(UpdateItemCommand).resolves({});
     const t = new DynamoLoginThrottle(client, 'tbl', 900, () => 1_000_000);
-    expect(await t.admit('bob', limits)).toEqual({ admitted: true, slot: { account: 'bob', windowStart: 900_000 } });
+    const admission = await t.admit('bob', limits);
+    expect(admission).toEqual({ admitted: true, slot: { account: 'bob', windowStart: 900_000, id: expect.stringMatching(/^[\w-]{11}$/) } });
     const input = ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input;
-    expect(input.UpdateExpression).toMatch(/^ADD charged :one/);
+    expect(input.UpdateExpression).toMatch(/^ADD held :ids/);
     expect(input.ConditionExpression).toBe(
-      '(attribute_not_exists(failures) OR failures < :maxFailures) AND (attribute_not_exists(charged) OR charged < :maxCharged)',
+      '(attribute_not_exists(failed) OR size(failed) < :maxFailures) AND (attribute_not_exists(held) OR size(held) < :maxHeld)',
     );
-    expect(unmarshall(input.ExpressionAttributeValues!)).toMatchObject({ ':maxFailures': 10, ':maxCharged': 60 });
+    const values = unmarshall(input.ExpressionAttributeValues!);
+    expect(values).toMatchObject({ ':maxFailures': 10, ':maxHeld': 60 });
+    expect(values[':ids']).toEqual(new Set([admission.admitted && admission.slot.id]));
     expect(input.Key).toEqual({ pk: { S: 'throttle#login#bob#900000' } });
     expect(ddb.calls()).toHaveLength(1);
+    // Every attempt has an id of its own.
+    const other = await t.admit('bob', limits);
+    expect(other.admitted && other.slot.id).not.toBe(admission.admitted && admission.slot.id);
   });
 
-  it('completes with one update in the window the attempt was admitted in', async () => {
+  it('completes with one idempotent update in the window the attempt was admitted in', async () => {
     ddb.on(UpdateItemCommand).resolves({});
     const t = new DynamoLoginThrottle(client, 'tbl', 900, () => 5_000_000);
-    await t.complete({ account: 'bob', windowStart: 900_000 }, 'failure');
-    await t.complete({ account: 'bob', windowStart: 900_000 }, 'released');
+    const slot = { account: 'bob', windowStart: 900_000, id: 'attempt-one' };
+    await t.complete(slot, 'failure');
+    await t.complete(slot, 'released');
     const [failure, released] = ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
-    expect(failure).toMatchObject({ UpdateExpression: 'ADD failures :one', Key: { pk: { S: 'throttle#login#bob#900000' } } });
-    expect(released).toMatchObject({ UpdateExpression: 'ADD charged :minusOne', ConditionExpression: 'charged > :zero' });
-    // A completion that finds its window gone is a no-op, not an error.
+    expect(failure).toMatchObject({ UpdateExpression: 'ADD failed :ids', ConditionExpression: 'contains(held, :id)', Key: { pk: { S: 'throttle#login#bob#900000' } } });
+    expect(released).toMatchObject({ UpdateExpression: 'DELETE held :ids', ConditionExpression: 'contains(held, :id)' });
+    expect(unmarshall(released!.ExpressionAttributeValues!)).toEqual({ ':ids': new Set(['attempt-one']), ':id': 'attempt-one' });
+    // A completion that finds its place gone is a no-op, not an error.
     ddb.reset();
     ddb.on(UpdateItemCommand).rejects(new ConditionalCheckFailedException({ message: 'x', $metadata: {} }));
-    await expect(t.complete({ account: 'bob', windowStart: 900_000 }, 'released')).resolves.toBeUndefined();
+    await expect(t.complete(slot, 'released')).resolves.toBeUndefined();
   });
 
-  it('a refusal reads the counters once, for the Retry-After', async () => {
+  it('a refusal reads the window once: for the Retry-After, or to find its own place taken by an earlier try', async () => {
     ddb.on(UpdateItemCommand).rejects(new ConditionalCheckFailedException({ message: 'x', $metadata: {} }));
-    ddb.on(GetItemCommand).resolves({ Item: marshall({ pk: 'x', failures: 10, charged: 10 }) });
+    const ids = (n: number, prefix: string) => new Set(Array.from({ length: n }, (_, i) => `${prefix}${i}`));
+    ddb.on(GetItemCommand).resolves({ Item: marshall({ pk: 'x', failed: ids(10, 'f'), held: ids(10, 'f') }) });
     const t = new DynamoLoginThrottle(client, 'tbl', 900, () => 1_000_000);
     expect(await t.admit('bob', limits)).toEqual({ admitted: false, reason: 'failures', retryAfterSeconds: 800 });
     expect(ddb.commandCalls(GetItemCommand)[0]!.args[0].input.ConsistentRead).toBe(true);
-    ddb.on(GetItemCommand).resolves({ Item: marshall({ pk: 'x', failures: 2, charged: 60 }) });
+    ddb.on(GetItemCommand).resolves({ Item: marshall({ pk: 'x', failed: ids(2, 'f'), held: ids(60, 'h') }) });
     expect(await t.admit('bob', limits)).toEqual({ admitted: false, reason: 'concurrency', retryAfterSeconds: 1 });
+    // The condition failed because an earlier try of this very update had taken the place.
+    ddb.on(GetItemCommand).callsFake((input) => {
+      const id = unmarshall(ddb.commandCalls(UpdateItemCommand).at(-1)!.args[0].input.ExpressionAttributeValues!)[':ids'];
+      return { Item: marshall({ pk: input.Key.pk.S, held: new Set([...ids(59, 'h'), ...id]) }) };
+    });
+    expect((await t.admit('bob', limits)).admitted).toBe(true);
   });
 });

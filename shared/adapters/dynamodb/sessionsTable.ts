@@ -4,7 +4,7 @@
  *   session#<sha256 of token>  a session (user_id, username, role, issued_at, expires_at)
  *   user#<id>                  the user's auth state (auth_version, role, active, revoked_before)
  *   throttle#login#<account>#<window>  login attempts of one account (canonical username) in one
- *                                      window: failures, and attempts failed or in flight (charged)
+ *                                      window: ids of attempts in flight or failed (held), failed
  *   apitoken#<sha256 of secret>  an API token grant (token id, user, registry, scopes, expiry)
  * `expires_at` (epoch seconds) is the TTL attribute; the `by_user` GSI finds a user's sessions
  * for clean-up.
