@@ -1,6 +1,7 @@
 import { ApiError } from '../errors.js';
 import type { Dependencies } from '../runtime/Dependencies.js';
 import type { LoginRequest } from '../users/schemas.js';
+import type { UserRecord } from '../users/User.js';
 import { CountedAttempt, throttleAccount } from './loginThrottling.js';
 import { startSession, type LoginOrigin } from './startSession.js';
 
@@ -12,15 +13,16 @@ export const INVALID_CREDENTIALS = 'Invalid credentials';
  * concurrencyAllowance` attempts failed or in flight, in this window: a refused attempt costs no
  * SQL and no hashing); then the one SQL read of the user; one password verification; then the
  * session's conditional put, at the same time as the update that frees the attempt's place (a
- * failure instead keeps its place, one update). Known and unknown usernames (and inactive users) take exactly the same path and
- * the same hashing work, so neither the answer, its time nor the 429 tells them apart.
+ * failure instead keeps its place, one update). Known and unknown usernames (and inactive users)
+ * take exactly the same path and the same hashing work, so neither the answer, its time nor the
+ * 429 tells them apart.
  * last_login goes through the side-effect queue, so it can never delay or fail a login.
  */
 export async function login(deps: Dependencies, input: LoginRequest, origin: LoginOrigin) {
   const issuedAt = Date.now();
   const account = throttleAccount(input.username);
   const attempt = await CountedAttempt.begin(deps, account);
-  let user: Awaited<ReturnType<typeof deps.users.findByUsername>>;
+  let user: UserRecord | null;
   try {
     user = await deps.users.findByUsername(account);
   } catch (err) {
