@@ -45,7 +45,7 @@ function describe(what: What, path: readonly PropertyKey[]): string {
  * be stored (no stray control characters, no lone surrogates). Iterative, so arbitrarily deep
  * input cannot overflow the stack here.
  */
-function checkStructure(input: unknown, what: What): void {
+export function checkStructure(input: unknown, what: What): void {
   const pending: { value: unknown; path: PropertyKey[] }[] = [{ value: input, path: [] }];
   while (pending.length > 0) {
     const { value, path } = pending.pop()!;

@@ -3,6 +3,7 @@ import { crc32, createInflateRaw } from 'node:zlib';
 import { Minimatch, type MinimatchOptions } from 'minimatch';
 import { extract as tarExtract, type Extract, type Header } from 'tar-stream';
 import { ApiError, badRequest } from '../errors.js';
+import { checkStructure } from '../http/validation.js';
 import { manifestSchema, PACKAGE_FILES_MAX, type Manifest, type ManifestClaims } from './manifest.js';
 
 // Server-side checks of a published .tgz. They repeat the rfh client's own checks because a
@@ -468,6 +469,12 @@ function embeddedManifest(manifests: Map<string, string>, expected: ManifestClai
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw reject(`${path} must be a JSON object with the package's name and version`);
+  }
+  // Bounded before anything walks it recursively (the comparisons below, the schema).
+  try {
+    checkStructure(json, 'manifest');
+  } catch (err) {
+    throw reject(`${path} is not a valid package manifest: ${(err as Error).message.replace(/^Invalid /, '')}`);
   }
   const own = json as Record<string, unknown>;
   const differences: string[] = [];

@@ -491,6 +491,11 @@ describe('validateArchive: the embedded rulestack.json', () => {
     expect(error.message).not.toContain('version');
   });
 
+  it('rejects a rulestack.json nested deeper than any manifest (a 400, not a stack overflow)', async () => {
+    const deep = `{"name":${'['.repeat(20_000)}"x"${']'.repeat(20_000)},"version":"1.2.0","files":["a.md"]}`;
+    await expectRejected(await tgzOf([manifestEntry(deep), file('a.md')]), /rulestack\.json is not a valid package manifest: .*nested too deeply/);
+  });
+
   it('rejects a rulestack.json with another version', async () => {
     const other = JSON.stringify({ ...expected, version: '9.9.9' });
     const error = await expectRejected(await tgzOf([manifestEntry(other), file('a.md')]), /does not match the manifest/);
