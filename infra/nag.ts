@@ -11,7 +11,7 @@ import { BLOBS_PREFIX, STAGING_PREFIX, dataNeeds } from './routePolicy.js';
 const ack = (scope: IConstruct, id: string, reason: string) => Validations.of(scope).acknowledge({ id, reason });
 
 const RUNTIME_REASON =
-  'nodejs22.x is the chosen Lambda runtime (ARCHITECTURE.md: Node 20 locally, nodejs22.x on Lambda; the toolchain ' +
+  'nodejs22.x is the chosen Lambda runtime (docs/ARCHITECTURE.md: Node 20 locally, nodejs22.x on Lambda; the toolchain ' +
   'pins middy 6 and vitest 4, which predate Node 24). Moving to nodejs24.x is one constant in infra/bundling.ts once ' +
   'the suite runs on Node 24.';
 
@@ -92,7 +92,7 @@ export function applyNagSuppressions(stack: RegistryStack): void {
     'Authorization is enforced in every function by the shared middleware from the route table (token signature, ' +
       'session lookup in DynamoDB with revocation, minimum role per route); an API Gateway authorizer would add a ' +
       'second round trip per request for the same check. Public routes (health, register, login, package reads) are ' +
-      'public by contract.',
+      'public by design.',
   );
 
   if (!stack.config.deletionProtection) {

@@ -1,6 +1,6 @@
 /**
  * The one error type of the API. Use cases throw these; the middleware stack maps them to
- * HTTP in one place (shared/http/errorHandler.ts). Anything else that escapes a handler is
+ * HTTP in one place (shared/http/errorResponse.ts). Anything else that escapes a handler is
  * an internal error and is answered with a constant 500 message, never its details.
  */
 export class ApiError extends Error {

@@ -278,7 +278,7 @@ function loginBound(s: Scenario, r: BenchResult): number {
   return typeof own === 'number' ? own : r.hashBoundPerSecond;
 }
 
-/** Checks of issue 6's acceptance, from the figures (informative: the page never fails). */
+/** Checks of the performance targets (docs/BENCHMARKS.md), from the figures (informative: the page never fails). */
 function targets(r: BenchResult): Array<{ what: string; value: string; ok: boolean }> {
   const out: Array<{ what: string; value: string; ok: boolean }> = [];
   const by = (n: string) => r.scenarios.find((s) => s.name === n);

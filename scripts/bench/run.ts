@@ -39,7 +39,7 @@ const LAMBDA = { processes: 3, invocations: 200 };
 // Latency at a given load: shares of the measured profile-read capacity, each for a few seconds.
 const PACED_SHARES = [0.25, 0.5, 0.75];
 const PACED_SECONDS = 8;
-// Runs per scenario read by issue 6's targets (logins, profile reads): the median one is kept.
+// Runs per scenario read by the performance targets (logins, profile reads): the median one is kept.
 const REPEATS = 3;
 
 /** A scenario that could not run (setup failed, server error...): reported, and the run goes on. */
@@ -66,9 +66,9 @@ function parseGroups(args: string[]): Group[] {
 }
 
 /**
- * Runs a scenario `n` times and keeps the run whose `key` is the median: the figures issue 6's
- * targets are read from move by 20–30% between single runs on this shared machine. Every run's
- * main figures stay in the notes (`runs`), and a non-2xx in any run is counted
+ * Runs a scenario `n` times and keeps the run whose `key` is the median: the figures the
+ * performance targets are read from move by 20–30% between single runs on this shared machine.
+ * Every run's main figures stay in the notes (`runs`), and a non-2xx in any run is counted
  * (`non2xxAllRuns`), so the median run cannot hide one.
  */
 async function medianOf<N extends Record<string, unknown>>(
@@ -241,9 +241,9 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
         return { result, notes };
       };
       await attempt('login-same-user', async () => {
-        // The seed analysis's test: `ab -n 1000 -c 50` of one user's login.
+        // `ab -n 1000 -c 50` of one user's login: every concurrent login must get a session of its own.
         const run = await medianOf(REPEATS, () => loginRun(() => loginRequest(users[0]!)), (r) => r.notes.shareOfHashBound);
-        add({ name: 'login-same-user', group: 'auth', description: '1,000 logins of one user at concurrency 50 (the seed analysis ab test)', ...run });
+        add({ name: 'login-same-user', group: 'auth', description: '1,000 logins of one user at concurrency 50 (as ab -n 1000 -c 50 sends them)', ...run });
       });
 
       await attempt('login-distinct-users', async () => {

@@ -6,7 +6,7 @@ import { ControllableTcpProxy } from '../local/ControllableTcpProxy.js';
 import { createScratchDatabase } from '../local/scratchDatabase.js';
 import { startServerProcess } from '../bench/serverProcess.js';
 
-// `npm run faults`: issue 5's acceptance run. The server in its own process on this machine's
+// `npm run faults`: the outage drill. The server in its own process on this machine's
 // PostgreSQL behind a TCP proxy; 100 concurrent clients send a mixed load for 30 s; PostgreSQL is
 // cut off from second 10 to second 20. Reports 5xx by kind, hung requests, recovery time, and
 // checks the data afterwards.

@@ -1,7 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { HttpEvent, HttpResponse } from './types.js';
 
-// The headers the old server sent on every response. Written out here rather than taken from
+// The security headers of every response, errors included. Written out here rather than taken from
 // @middy/http-security-headers, which applies CSP and frame options to HTML responses only.
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'X-Content-Type-Options': 'nosniff',

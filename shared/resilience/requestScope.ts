@@ -7,7 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export interface RequestScope {
   deadline: number;
   retriesLeft: number;
-  /** Round trips this request made, per store: the budgets of ARCHITECTURE.md, measured. */
+  /** Round trips this request made, per store: the budgets of docs/ARCHITECTURE.md, measured. */
   storeCalls: Record<'postgres' | 'dynamodb' | 'blobs', number>;
   retries: number;
 }

@@ -14,7 +14,7 @@ export interface UserRecord {
   lastLogin: Date | null;
 }
 
-/** The public shape of a user, as the contract's profile and admin listings show it. */
+/** The public shape of a user, as the profile (docs/RFH_CLIENT.md) and admin listings show it. */
 export function publicUser(u: UserRecord) {
   return {
     id: u.id,

@@ -198,7 +198,7 @@ describe('malformed requests', () => {
 });
 
 describe('POST /v1/auth/login', () => {
-  it('returns the contract shape', async () => {
+  it('returns the shape the rfh client decodes', async () => {
     await api.registerUser('login-carol');
     const r = await api.call('POST', '/v1/auth/login', { json: { username: 'login-carol', password } });
     expect(r.status).toBe(200);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 
-// The old server's failure: concurrent logins of one user produced identical tokens and 500s.
+// What must never happen: concurrent logins of one user getting identical tokens, or a 500.
 // These tests fire real concurrent HTTP requests at the real local server.
 
 let api: TestServer;

@@ -166,7 +166,7 @@ describe('registration retried for an existing account', () => {
   });
 });
 
-describe('the seed scenario at the default settings', () => {
+describe('simultaneous logins of one account at the default settings', () => {
   let plain: TestServer;
   beforeAll(async () => {
     plain = await startTestServer();

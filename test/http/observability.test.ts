@@ -3,7 +3,7 @@ import { logger } from '../../shared/observability/telemetry.js';
 import { packageArchive } from '../support/archives.js';
 import { ROOT_PASSWORD, startTestServer, type TestServer } from '../support/testServer.js';
 
-// One log line per request, with the store round trips it cost: the budgets of ARCHITECTURE.md,
+// One log line per request, with the store round trips it cost: the budgets of docs/ARCHITECTURE.md,
 // measured on the real local server.
 
 let api: TestServer;

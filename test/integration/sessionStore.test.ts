@@ -221,7 +221,7 @@ describe('DynamoLoginThrottle on dynalite', () => {
     flaky.destroy();
   });
 
-  it('the seed scenario: 50 simultaneous attempts at the default limits are all admitted, and every place is freed', async () => {
+  it('50 simultaneous attempts at the default limits are all admitted, and every place is freed', async () => {
     const throttle = new DynamoLoginThrottle(raw, table, 900, () => 1_800_000_000_000);
     const defaults = { maxFailures: 10, concurrencyAllowance: 50 };
     for (let round = 0; round < 3; round++) {
