@@ -2,7 +2,9 @@
  * Everything the stack derives from one route of shared/routes.ts, as pure functions (no CDK
  * types), so the rules are unit-tested directly and a new route needs no change here.
  */
-import type { RouteDefinition } from '../shared/routes.js';
+import type { BucketAccess, CacheClass, RouteDefinition } from '../shared/routes.js';
+
+export type { BucketAccess, CacheClass };
 
 /**
  * Archives live under this key prefix of the blobs bucket (S3BlobStore's default); functions
@@ -40,24 +42,13 @@ export function functionId(route: Pick<RouteDefinition, 'handler'>): string {
     .join('');
 }
 
-/** `probe`: HeadBucket only (the health check), no object access. */
-export type BucketAccess = 'none' | 'probe' | 'read' | 'read-write';
-
 /**
- * What a route's function may touch, from its handler name: every function reads and writes
- * the sessions table (authentication, sessions, login throttling) and reads the JWT secret;
- * `packages/*` and `blobs/*` read archives, only publishing (`packages/publish*`) writes them,
- * and the health check may only ask whether the bucket answers.
+ * What a route's function may touch: every function reads and writes the sessions table
+ * (authentication, sessions, login throttling) and reads the JWT secret; archive rights are the
+ * route entry's `bucket` (default none).
  */
-export function dataNeeds(route: Pick<RouteDefinition, 'handler'>): { table: true; jwtSecret: true; bucket: BucketAccess } {
-  const bucket: BucketAccess = /^packages\/publish\b/.test(route.handler)
-    ? 'read-write'
-    : route.handler.startsWith('packages/') || route.handler.startsWith('blobs/')
-      ? 'read'
-      : route.handler === 'health'
-        ? 'probe'
-        : 'none';
-  return { table: true, jwtSecret: true, bucket };
+export function dataNeeds(route: Pick<RouteDefinition, 'handler' | 'bucket'>): { table: true; jwtSecret: true; bucket: BucketAccess } {
+  return { table: true, jwtSecret: true, bucket: route.bucket ?? 'none' };
 }
 
 /** The DynamoDB actions the adapters use (shared/adapters/dynamodb): no wildcard. */
@@ -101,25 +92,19 @@ export function routeThrottle(route: Pick<RouteDefinition, 'rateLimitPerMinute'>
   return { rateLimit, burstLimit };
 }
 
-/** How CloudFront may cache a route's responses. */
-export type CacheClass = 'never' | 'brief' | 'immutable';
-
 const CACHE_RANK: Record<CacheClass, number> = { never: 0, brief: 1, immutable: 2 };
 
 /**
- * - never: anything but GET, anything that needs a signed-in caller, everything under
- *   /v1/auth/, and the health probe.
- * - immutable: archives (`blobs/*` handlers) and one published version (`.../versions/{v}`).
- * - brief: every other public GET (package pages, search, the API document).
+ * How CloudFront may cache a route's answers: the route entry's `cache` (default never). Only a
+ * public GET may be cached at all, and nothing under /v1/auth/: an entry that says otherwise is a
+ * mistake in the table, refused here rather than deployed.
  */
-export function cacheClass(
-  route: Pick<RouteDefinition, 'method' | 'path' | 'handler' | 'access'>,
-  path: string = route.path,
-): CacheClass {
-  if (route.method !== 'GET' || route.access !== 'public') return 'never';
-  if (path.startsWith('/v1/auth/') || route.handler === 'health') return 'never';
-  if (route.handler.startsWith('blobs/') || /\/versions\/\{[^}]+\}$/.test(path)) return 'immutable';
-  return 'brief';
+export function cacheClass(route: Pick<RouteDefinition, 'method' | 'path' | 'access' | 'cache'>): CacheClass {
+  const cache = route.cache ?? 'never';
+  if (cache !== 'never' && (route.method !== 'GET' || route.access !== 'public' || route.path.startsWith('/v1/auth/'))) {
+    throw new Error(`${route.method} ${route.path} cannot be cached (${cache}): only public GETs outside /v1/auth/ may be`);
+  }
+  return cache;
 }
 
 /** A CloudFront path pattern for an API Gateway path template: each `{param}` or `{proxy+}` becomes `*`. */
@@ -167,7 +152,7 @@ function specificity(pattern: string): number {
 export function planBehaviours(routeTable: readonly RouteDefinition[]): PlannedBehaviour[] {
   // One entry per served path (aliases included), with the class that path may be cached at.
   const routes = routeTable.flatMap((r) =>
-    routePaths(r).map((path) => ({ method: r.method, path, cache: cacheClass(r, path) })),
+    routePaths(r).map((path) => ({ method: r.method, path, cache: cacheClass(r) })),
   );
   const groups = new Map<string, PlannedBehaviour>();
   for (const r of routes) {

@@ -1,8 +1,31 @@
 /**
- * THE route table. The local server, the CDK stack and the OpenAPI document are all built
- * from this list, so they cannot drift apart. To find an endpoint's code from its URL:
- * `handler` is the entry file under functions/ (without extension).
+ * THE route table. Each entry is a route's whole contract: method, path, access, limits, the
+ * schemas of its body, query and answer, its archive-bucket rights and how it may be cached. The
+ * middleware validates with it; the local server, the CDK stack (functions, routes, IAM,
+ * CloudFront behaviours) and the OpenAPI document are all built from it, so they cannot drift
+ * apart. To add an endpoint, add an entry and a handler file. To find an endpoint's code from its
+ * URL: `handler` is the entry file under functions/ (without extension).
  */
+import type { z } from 'zod';
+import { changePasswordRequest, loginRequest, registerRequest, roleChangeRequest } from './users/schemas.js';
+import { manifestSchema } from './packages/manifest.js';
+import { searchQuery } from './packages/searchQuery.js';
+import { createRegistryRequest, createTokenRequest, memberRequest, updateRegistryRequest } from './registries/Registry.js';
+import { pageQuery } from './schemas/paging.js';
+import {
+  healthBody,
+  loginBody,
+  messageBody,
+  ownersBody,
+  packageBody,
+  profileBody,
+  publishBody,
+  registerBody,
+  searchRows,
+  sessionsBody,
+  versionBody,
+} from './schemas/responses.js';
+
 export const ROLES = ['user', 'publisher', 'admin', 'root'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -38,7 +61,33 @@ export interface RouteDefinition {
   memoryMb: number;
   timeoutSeconds: number;
   summary: string;
+  /** The JSON body, validated by the middleware before the handler runs (and documented). */
+  body?: z.ZodType;
+  /** The query string, validated (and coerced) by the middleware. */
+  query?: z.ZodType;
+  /**
+   * A body the handler reads itself (multipart), described here for the OpenAPI document; the
+   * middleware hands it over as bytes, unparsed.
+   */
+  rawBody?: { contentType: 'multipart/form-data'; parts: Record<string, { description: string; json?: z.ZodType }> };
+  /** The success answer's shape, for the OpenAPI document. */
+  response?: z.ZodType;
+  /** What the route's function may do in the archive bucket (its IAM rights follow). Default none. */
+  bucket?: BucketAccess;
+  /** How CloudFront may cache the route's answers (its behaviours follow). Default never. */
+  cache?: CacheClass;
 }
+
+/** `probe`: HeadBucket only (the health check), no object access. */
+export type BucketAccess = 'none' | 'probe' | 'read' | 'read-write';
+
+/**
+ * - never: not cached (every route that is not a public GET, and any whose answer must be fresh).
+ * - immutable: archives and published versions: bytes that never change, cached minutes at most
+ *   because their visibility can.
+ * - brief: other public GETs (package pages, search, the API document).
+ */
+export type CacheClass = 'never' | 'brief' | 'immutable';
 
 const JSON_BODY = 16 * 1024;
 /** Lambda takes at most 6 MiB per synchronous invocation: the whole event, not just the body. */
@@ -63,92 +112,117 @@ export const routes = [
     method: 'GET', path: '/v1/health', handler: 'health', access: 'public',
     rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
     summary: 'Service health, with the state of each data store',
+    response: healthBody, bucket: 'probe',
   },
   {
     method: 'POST', path: '/v1/auth/register', handler: 'auth/register', access: 'public', identifyCaller: true,
     rateLimitPerMinute: 30, maxBodyBytes: JSON_BODY, memoryMb: 1024, timeoutSeconds: 10,
     summary: 'Create an account and sign in',
+    body: registerRequest, response: registerBody,
   },
   {
     method: 'POST', path: '/v1/auth/login', handler: 'auth/login', access: 'public',
     rateLimitPerMinute: 120, maxBodyBytes: JSON_BODY, memoryMb: 1024, timeoutSeconds: 10,
     summary: 'Sign in with username and password; returns a bearer token',
+    body: loginRequest, response: loginBody,
   },
   {
     method: 'POST', path: '/v1/auth/logout', handler: 'auth/logout', access: 'user',
     rateLimitPerMinute: 120, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 5,
     summary: 'End the current session',
+    response: messageBody,
   },
   {
     method: 'GET', path: '/v1/auth/profile', handler: 'auth/profile', access: 'user',
     rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
     summary: 'The signed-in user',
+    response: profileBody,
   },
   {
     method: 'GET', path: '/v1/auth/sessions', handler: 'auth/sessions/list', access: 'user',
     rateLimitPerMinute: 120, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
     summary: "The signed-in user's live sessions (the current one marked), newest first",
+    response: sessionsBody,
   },
   {
     method: 'DELETE', path: '/v1/auth/sessions/{id}', handler: 'auth/sessions/end', access: 'user',
     rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 5,
     summary: 'End one of your own sessions by its number',
+    response: messageBody,
   },
   {
     method: 'POST', path: '/v1/auth/change-password', handler: 'auth/change-password', access: 'user',
     rateLimitPerMinute: 20, maxBodyBytes: JSON_BODY, memoryMb: 1024, timeoutSeconds: 10,
     summary: "Change the signed-in user's password; ends every other session",
+    body: changePasswordRequest, response: messageBody,
   },
   {
     method: 'DELETE', path: '/v1/auth/delete-account', handler: 'auth/delete-account', access: 'user',
     rateLimitPerMinute: 20, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
     summary: 'Deactivate the signed-in account and end all its sessions',
+    response: messageBody,
   },
   {
     method: 'GET', path: '/v1/packages', handler: 'packages/search', access: 'public', identifyCaller: true, apiTokens: 'read',
     rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 512, timeoutSeconds: 5,
     summary: 'Search packages: one row per package with its latest version, by relevance',
+    query: searchQuery, response: searchRows, cache: 'brief',
   },
   {
     // Who may publish depends on the package's registry: checked by the use case.
     method: 'POST', path: '/v1/packages', handler: 'packages/publish', access: 'user', apiTokens: 'publish',
     rateLimitPerMinute: 30, maxBodyBytes: PUBLISH_BODY_LIMIT, memoryMb: 1024, timeoutSeconds: 15,
     summary: 'Publish a package version (multipart: manifest + archive)',
+    rawBody: {
+      contentType: 'multipart/form-data',
+      parts: {
+        manifest: { description: 'The package manifest, a JSON file part', json: manifestSchema },
+        archive: { description: 'The .tgz that rfh pack made, a file part' },
+      },
+    },
+    response: publishBody, bucket: 'read-write',
   },
   {
     method: 'GET', ...packagePath(), handler: 'packages/get', access: 'public', identifyCaller: true, apiTokens: 'read',
     rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 512, timeoutSeconds: 5,
     summary: 'A package: description, latest version, all versions, tags, owners',
+    response: packageBody, cache: 'brief',
   },
   {
     method: 'GET', ...packagePath('/versions/{version}'), handler: 'packages/versions/get', access: 'public', identifyCaller: true, apiTokens: 'read',
     rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 512, timeoutSeconds: 5,
     summary: 'One published version, with the SHA-256 of its archive',
+    response: versionBody, cache: 'immutable',
   },
   {
     method: 'GET', ...packagePath('/owners'), handler: 'packages/owners/list', access: 'public', identifyCaller: true, apiTokens: 'read',
     rateLimitPerMinute: 300, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
     summary: "A package's owners",
+    response: ownersBody, cache: 'brief',
   },
   {
     method: 'PUT', ...packagePath('/owners/{username}'), handler: 'packages/owners/add', access: 'publisher',
     rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 5,
     summary: 'Add an owner (an owner or an admin; the new owner must be a publisher or above)',
+    response: ownersBody,
   },
   {
     method: 'DELETE', ...packagePath('/owners/{username}'), handler: 'packages/owners/remove', access: 'publisher',
     rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 5,
     summary: 'Remove an owner (never the last one)',
+    response: ownersBody,
   },
   {
     method: 'GET', path: '/v1/blobs/{sha256}', handler: 'blobs/get', access: 'public', identifyCaller: true, apiTokens: 'read',
     rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 512, timeoutSeconds: 10,
     summary: 'Download an archive by its SHA-256 (bytes, or a redirect to a short-lived URL)',
+    bucket: 'read', cache: 'immutable',
   },
   {
     method: 'GET', path: '/v1/admin/users', handler: 'admin/users/list', access: 'admin',
     rateLimitPerMinute: 120, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
     summary: 'List users (admin)',
+    query: pageQuery,
   },
   {
     method: 'DELETE', path: '/v1/admin/users/{id}', handler: 'admin/users/delete', access: 'admin',
@@ -159,26 +233,31 @@ export const routes = [
     method: 'PUT', path: '/v1/admin/users/{username}/role', handler: 'admin/users/role', access: 'admin',
     rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
     summary: "Change a user's role (admin; never root's); takes effect on live sessions at once",
+    body: roleChangeRequest,
   },
   {
     method: 'GET', path: '/v1/registries', handler: 'registries/list', access: 'public', identifyCaller: true,
     rateLimitPerMinute: 300, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
     summary: 'Registries the caller can see',
+    cache: 'brief',
   },
   {
     method: 'POST', path: '/v1/registries', handler: 'registries/create', access: 'publisher',
     rateLimitPerMinute: 20, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
     summary: 'Create a registry (namespace @name); the creator becomes its admin',
+    body: createRegistryRequest,
   },
   {
     method: 'GET', path: '/v1/registries/{registry}', handler: 'registries/get', access: 'public', identifyCaller: true,
     rateLimitPerMinute: 300, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
     summary: 'A registry, with an ETag of its configuration version',
+    cache: 'brief',
   },
   {
     method: 'PATCH', path: '/v1/registries/{registry}', handler: 'registries/update', access: 'user',
     rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
     summary: 'Change description or visibility (registry admin; If-Match required)',
+    body: updateRegistryRequest,
   },
   {
     method: 'GET', path: '/v1/registries/{registry}/members', handler: 'registries/members/list', access: 'user',
@@ -189,6 +268,7 @@ export const routes = [
     method: 'PUT', path: '/v1/registries/{registry}/members/{username}', handler: 'registries/members/set', access: 'user',
     rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
     summary: 'Add a member or change its role (registry admin)',
+    body: memberRequest,
   },
   {
     method: 'DELETE', path: '/v1/registries/{registry}/members/{username}', handler: 'registries/members/remove', access: 'user',
@@ -199,6 +279,7 @@ export const routes = [
     method: 'POST', path: '/v1/registries/{registry}/tokens', handler: 'registries/tokens/create', access: 'user',
     rateLimitPerMinute: 20, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
     summary: 'Create an API token for this registry; the secret is shown once',
+    body: createTokenRequest,
   },
   {
     method: 'GET', path: '/v1/registries/{registry}/tokens', handler: 'registries/tokens/list', access: 'user',
@@ -214,6 +295,7 @@ export const routes = [
     method: 'GET', path: '/v1/registries/{registry}/audit', handler: 'registries/audit', access: 'user',
     rateLimitPerMinute: 60, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
     summary: 'The registry audit log, newest first (registry admin)',
+    query: pageQuery,
   },
   {
     method: 'GET', path: '/v1/metrics', handler: 'metrics', access: 'admin',
@@ -224,11 +306,18 @@ export const routes = [
     method: 'GET', path: '/v1/openapi.json', handler: 'openapi', access: 'public',
     rateLimitPerMinute: 120, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
     summary: 'This API, as an OpenAPI 3.1 document generated from the route table',
+    cache: 'brief',
   },
 ] as const satisfies readonly RouteDefinition[];
 
 export type Route = (typeof routes)[number];
-export type RouteKey = `${Route['method']} ${Route['path']}`;
+/** Each route's entry by its key (`METHOD path`), with the types of its schemas. */
+export type RouteByKey = { [R in Route as `${R['method']} ${R['path']}`]: R };
+export type RouteKey = keyof RouteByKey;
+/** What the validated body of a route is (undefined without a body schema). */
+export type BodyOf<K extends RouteKey> = RouteByKey[K] extends { body: infer B extends z.ZodType } ? z.output<B> : undefined;
+/** What the validated query of a route is (undefined without a query schema). */
+export type QueryOf<K extends RouteKey> = RouteByKey[K] extends { query: infer Q extends z.ZodType } ? z.output<Q> : undefined;
 
 export const routeKey = (r: RouteDefinition): string => `${r.method} ${r.path}`;
 

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import type { Principal } from '../auth/Principal.js';
 import type { LoginOrigin } from '../auth/startSession.js';
 import { ApiError, badRequest, forbidden, payloadTooLarge, tooManyRequests, unauthorized } from '../errors.js';
-import { findRoute, roleAtLeast, routeKey, type RouteDefinition, type RouteKey } from '../routes.js';
+import { findRoute, roleAtLeast, routeKey, type BodyOf, type QueryOf, type RouteDefinition, type RouteKey } from '../routes.js';
 import { dependencies, type Dependencies } from '../runtime/Dependencies.js';
 import { authenticate, bearerToken, optionalBearerToken } from './authenticate.js';
 import { allowedOrigins, CORS_POLICY } from './cors.js';
@@ -13,7 +13,6 @@ import { errorToResponse, jsonResponse } from './errorResponse.js';
 import { RateLimiter } from './RateLimiter.js';
 import { securityHeaders } from './securityHeaders.js';
 import type { ApiContext, HandlerResult, HttpEvent, HttpResponse } from './types.js';
-import { schemasFor, type BodyOf, type QueryOf } from './routeSchemas.js';
 import { ANY_CONTROL, CONTROL_CHARACTER_MESSAGE, parseWith } from './validation.js';
 import { newScope, RETRY_BUDGET_PER_REQUEST, runInRequestScope, type RequestScope } from '../resilience/requestScope.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -38,9 +37,8 @@ export interface HandlerInput<B, Q> {
 }
 
 export interface HandlerSpec<K extends RouteKey> {
+  /** The route table entry this handler serves: its schemas, limits and access apply. */
   route: K;
-  /** Takes the raw body (e.g. multipart) instead of JSON; the handler parses it itself. */
-  rawBody?: boolean;
   handle(input: HandlerInput<BodyOf<K>, QueryOf<K>>): Promise<HandlerResult>;
 }
 
@@ -226,7 +224,6 @@ function toResponse(result: HandlerResult): HttpResponse {
  */
 export function defineHandler<K extends RouteKey>(spec: HandlerSpec<K>) {
   const route = findRoute(spec.route);
-  const schemas = schemasFor(spec.route);
   const stack = middy<HttpEvent, HttpResponse, Error, ApiContext>({
     // The handler must answer before Lambda kills it: a clear 503 instead of a hung request.
     // Work still running then completes or rolls back on its own (every write is one
@@ -248,7 +245,7 @@ export function defineHandler<K extends RouteKey>(spec: HandlerSpec<K>) {
     .use(securityHeaders() as MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContext>)
     .use(errorMapping())
     .use(routeGuard(route))
-    .use(parseInput(spec.rawBody ? undefined : schemas.body, schemas.query))
+    .use(parseInput(route.rawBody ? undefined : route.body, route.query))
     .handler(async (event, context) => {
       const state = context.rfh;
       const result = await spec.handle({
@@ -289,5 +286,7 @@ export function defineHandler<K extends RouteKey>(spec: HandlerSpec<K>) {
     if (inLambda) emitRequestMetrics(key, status, latencyMs, scope);
     return response;
   };
-  return handler;
+  // Which entry of the route table this handler serves, so a test can hold each handler file to
+  // the entry that names it.
+  return Object.assign(handler, { route: key });
 }

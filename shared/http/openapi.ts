@@ -1,16 +1,14 @@
 import { z } from 'zod';
 import { SERVICE_NAME, SERVICE_VERSION } from '../config.js';
-import { manifestSchema } from '../packages/manifest.js';
 import { routes, type RouteDefinition } from '../routes.js';
-import { schemasFor } from './routeSchemas.js';
 
 const errorSchema = { type: 'object', properties: { error: { type: 'string' } }, required: ['error'] };
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: errorSchema } } });
 
-const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'input') => z.toJSONSchema(schema, { io, unrepresentable: 'any' });
 
 function operation(route: RouteDefinition) {
-  const { body, query } = schemasFor(`${route.method} ${route.path}`);
+  const { body, query, rawBody, response } = route;
   const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
   const parameters: object[] = pathParams.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
   if (query) {
@@ -26,7 +24,7 @@ function operation(route: RouteDefinition) {
     'x-rate-limit-per-minute': route.rateLimitPerMinute,
     parameters,
     responses: {
-      '2XX': { description: 'Success' },
+      '2XX': response ? { description: 'Success', content: { 'application/json': { schema: jsonSchema(response, 'output') } } } : { description: 'Success' },
       '400': errorResponse('Invalid input'),
       '413': errorResponse('Request body too large'),
       '429': errorResponse('Rate limited; see Retry-After'),
@@ -37,22 +35,14 @@ function operation(route: RouteDefinition) {
   if (route.aliases?.length) op.description = `Also served at ${route.aliases.join(', ')} (scoped package names).`;
   if (route.access !== 'public') op.security = [{ bearer: [] }];
   if (body) op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(body) } } };
-  if (route.handler === 'packages/publish') {
-    op.requestBody = {
-      required: true,
-      content: {
-        'multipart/form-data': {
-          schema: {
-            type: 'object',
-            required: ['manifest', 'archive'],
-            properties: {
-              manifest: { ...jsonSchema(manifestSchema), description: 'JSON file part' },
-              archive: { type: 'string', contentMediaType: 'application/gzip', description: 'The .tgz made by rfh pack' },
-            },
-          },
-        },
-      },
-    };
+  if (rawBody) {
+    const properties = Object.fromEntries(
+      Object.entries(rawBody.parts).map(([name, part]) => [
+        name,
+        part.json ? { ...jsonSchema(part.json), description: part.description } : { type: 'string', contentMediaType: 'application/octet-stream', description: part.description },
+      ]),
+    );
+    op.requestBody = { required: true, content: { [rawBody.contentType]: { schema: { type: 'object', required: Object.keys(rawBody.parts), properties } } } };
   }
   return op;
 }

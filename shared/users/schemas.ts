@@ -54,3 +54,5 @@ export const changePasswordRequest = z.object({
 export type RegisterRequest = z.infer<typeof registerRequest>;
 export type LoginRequest = z.infer<typeof loginRequest>;
 export type ChangePasswordRequest = z.infer<typeof changePasswordRequest>;
+
+export const roleChangeRequest = z.object({ role: assignableRole });

@@ -425,5 +425,17 @@ describe('GET /v1/openapi.json', () => {
     expect(login.requestBody.content['application/json'].schema.required).toEqual(['username', 'password']);
     const register = r.body.paths['/v1/auth/register'].post.requestBody.content['application/json'].schema;
     expect(register.properties.username.maxLength).toBe(50);
+    // The answers the rfh client decodes are documented with its types.
+    const loginAnswer = login.responses['2XX'].content['application/json'].schema;
+    expect(loginAnswer.properties.session_id.type).toBe('integer');
+    expect(loginAnswer.properties.user.properties.id.type).toBe('integer');
+    expect(loginAnswer.properties.expires_at).toMatchObject({ type: 'string', format: 'date-time' });
+    const version = r.body.paths['/v1/packages/{name}/versions/{version}'].get.responses['2XX'].content['application/json'].schema;
+    expect(version.properties.sha256.pattern).toBe('^[0-9a-f]{64}$');
+    // Publish is a multipart form of the manifest (with its schema) and the archive.
+    const form = r.body.paths['/v1/packages'].post.requestBody.content['multipart/form-data'].schema;
+    expect(form.required).toEqual(['manifest', 'archive']);
+    expect(form.properties.manifest.properties.name.type).toBe('string');
+    expect(form.properties.archive.contentMediaType).toBe('application/octet-stream');
   });
 });

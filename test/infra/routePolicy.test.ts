@@ -40,13 +40,12 @@ describe('route policy: names and needs', () => {
     expect(apiRouteKeys(aliased)).toEqual(['GET /v1/packages/{name}', 'GET /v1/packages/{scope}/{name}']);
   });
 
-  it('grants the archive bucket by handler prefix: read for packages/ and blobs/, write only to publish, HeadBucket to health', () => {
-    expect(dataNeeds({ handler: 'auth/login' }).bucket).toBe('none');
-    expect(dataNeeds({ handler: 'health' }).bucket).toBe('probe');
-    expect(dataNeeds({ handler: 'blobs/get' }).bucket).toBe('read');
-    expect(dataNeeds({ handler: 'packages/get' }).bucket).toBe('read');
-    expect(dataNeeds({ handler: 'packages/publish' }).bucket).toBe('read-write');
-    expect(dataNeeds({ handler: 'admin/users/list' })).toEqual({ table: true, jwtSecret: true, bucket: 'none' });
+  it("grants the archive bucket the route entry names, and none by default (never inferred from a handler's name)", () => {
+    expect(dataNeeds({ handler: 'packages/anything' })).toEqual({ table: true, jwtSecret: true, bucket: 'none' });
+    expect(dataNeeds({ handler: 'x', bucket: 'read' }).bucket).toBe('read');
+    const byHandler = Object.fromEntries(routes.map((r) => [r.handler, dataNeeds(r).bucket]));
+    expect(byHandler).toMatchObject({ health: 'probe', 'blobs/get': 'read', 'packages/publish': 'read-write', 'packages/get': 'none', 'auth/login': 'none' });
+    expect(Object.entries(byHandler).filter(([, b]) => b === 'read-write').map(([h]) => h)).toEqual(['packages/publish']);
   });
 
   it('scales per-client limits to a route-wide API Gateway throttle', () => {
@@ -57,17 +56,23 @@ describe('route policy: names and needs', () => {
 });
 
 describe('route policy: CloudFront caching', () => {
-  it('classifies routes: auth, signed-in and non-GET never; blobs and versions immutable; other public GETs brief', () => {
-    expect(cacheClass(route({ method: 'GET', path: '/v1/blobs/{sha256}', handler: 'blobs/get' }))).toBe('immutable');
-    expect(cacheClass(route({ method: 'GET', path: '/v1/packages/{name}/versions/{version}', handler: 'packages/versions/get' }))).toBe(
-      'immutable',
-    );
-    expect(cacheClass(route({ method: 'GET', path: '/v1/packages/{name}', handler: 'packages/get' }))).toBe('brief');
-    expect(cacheClass(route({ method: 'GET', path: '/v1/auth/profile', handler: 'auth/profile', access: 'user' }))).toBe('never');
-    expect(cacheClass(route({ method: 'GET', path: '/v1/auth/anything', handler: 'auth/x' }))).toBe('never');
-    expect(cacheClass(route({ method: 'GET', path: '/v1/admin/users', handler: 'admin/users/list', access: 'admin' }))).toBe('never');
-    expect(cacheClass(route({ method: 'POST', path: '/v1/packages', handler: 'packages/publish', access: 'publisher' }))).toBe('never');
-    expect(cacheClass(route({ method: 'GET', path: '/v1/health', handler: 'health' }))).toBe('never');
+  it('takes the class the route entry names (default never), and refuses one that would cache what must not be', () => {
+    expect(cacheClass(route({ method: 'GET', path: '/v1/blobs/{sha256}', handler: 'blobs/get', cache: 'immutable' }))).toBe('immutable');
+    expect(cacheClass(route({ method: 'GET', path: '/v1/packages/{name}', handler: 'packages/get', cache: 'brief' }))).toBe('brief');
+    expect(cacheClass(route({ method: 'GET', path: '/v1/packages/{name}', handler: 'packages/get' }))).toBe('never');
+    expect(() => cacheClass(route({ method: 'GET', path: '/v1/auth/profile', handler: 'auth/profile', access: 'user', cache: 'brief' }))).toThrow(/cannot be cached/);
+    expect(() => cacheClass(route({ method: 'GET', path: '/v1/auth/anything', handler: 'auth/x', cache: 'brief' }))).toThrow(/cannot be cached/);
+    expect(() => cacheClass(route({ method: 'POST', path: '/v1/packages', handler: 'packages/publish', cache: 'immutable' }))).toThrow(/cannot be cached/);
+    // The real table: versions and archives immutable, health and everything signed-in never.
+    const byKey = Object.fromEntries(routes.map((r) => [`${r.method} ${r.path}`, cacheClass(r)]));
+    expect(byKey).toMatchObject({
+      'GET /v1/blobs/{sha256}': 'immutable',
+      'GET /v1/packages/{name}/versions/{version}': 'immutable',
+      'GET /v1/packages/{name}': 'brief',
+      'GET /v1/health': 'never',
+      'GET /v1/auth/profile': 'never',
+      'POST /v1/packages': 'never',
+    });
   });
 
   it("matches paths the way CloudFront's patterns do", () => {
@@ -84,7 +89,7 @@ describe('route policy: CloudFront caching', () => {
     for (const r of routes) {
       for (const path of routePaths(r)) {
         const cls = landing(plan, samplePath(path))?.cache ?? 'never';
-        const allowed = cacheClass(r, path);
+        const allowed = cacheClass(r);
         const rank = { never: 0, brief: 1, immutable: 2 } as const;
         expect(rank[cls], `${r.method} ${path} lands on ${cls}`).toBeLessThanOrEqual(rank[allowed]);
       }
@@ -95,10 +100,10 @@ describe('route policy: CloudFront caching', () => {
 
   it('shields a write route under a cached pattern with its own never-cache behaviour, placed first', () => {
     const table = [
-      route({ method: 'GET', path: '/v1/packages/{name}', handler: 'packages/get' }),
-      route({ method: 'GET', path: '/v1/packages/{name}/versions/{version}', handler: 'packages/versions/get' }),
+      route({ method: 'GET', path: '/v1/packages/{name}', handler: 'packages/get', cache: 'brief' }),
+      route({ method: 'GET', path: '/v1/packages/{name}/versions/{version}', handler: 'packages/versions/get', cache: 'immutable' }),
       route({ method: 'PUT', path: '/v1/packages/{name}/owners/{user}', handler: 'packages/owners/add', access: 'publisher' }),
-      route({ method: 'GET', path: '/v1/packages', handler: 'packages/search' }),
+      route({ method: 'GET', path: '/v1/packages', handler: 'packages/search', cache: 'brief' }),
       route({ method: 'POST', path: '/v1/packages', handler: 'packages/publish', access: 'publisher' }),
     ];
     const plan = planBehaviours(table);
@@ -115,7 +120,7 @@ describe('route policy: CloudFront caching', () => {
 
   it('drops behaviours that change nothing', () => {
     const plan = planBehaviours([
-      route({ method: 'GET', path: '/v1/packages/{name}', handler: 'packages/get', aliases: ['/v1/packages/{scope}/{name}'] } as never),
+      route({ method: 'GET', path: '/v1/packages/{name}', handler: 'packages/get', cache: 'brief', aliases: ['/v1/packages/{scope}/{name}'] } as never),
       route({ method: 'GET', path: '/v1/health', handler: 'health' }),
     ]);
     expect(plan.map((b) => b.pattern)).toEqual(['/v1/packages/*']);

@@ -1,0 +1,93 @@
+import { z } from 'zod';
+
+// What the API answers, per route, for the OpenAPI document: the shapes the `rfh` client decodes
+// (docs/RFH_CLIENT.md), with the JSON types it needs: ids and session numbers are integers, times
+// are RFC 3339 strings. Answers may carry more fields than listed.
+
+const time = z.iso.datetime({ offset: true }).describe('RFC 3339 time');
+const id = z.int().min(1);
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/).describe('SHA-256 of the archive, lowercase hex');
+
+export const errorBody = z.object({ error: z.string() });
+export const messageBody = z.object({ message: z.string() });
+
+export const healthBody = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  service: z.string(),
+  version: z.string(),
+  stores: z.record(z.string(), z.string()),
+});
+
+const userFields = { id, username: z.string(), email: z.string(), role: z.string() };
+
+export const loginBody = z.object({
+  token: z.string(),
+  expires_at: time,
+  user: z.object(userFields),
+  session_id: z.int().min(1).max(Number.MAX_SAFE_INTEGER).describe('The session number (an integer)'),
+});
+
+export const profileBody = z.object({ ...userFields, created_at: time, updated_at: time, last_login: time.nullable() });
+
+export const registerBody = loginBody.extend({ ...userFields, created_at: time });
+
+export const sessionsBody = z.object({
+  sessions: z.array(
+    z.object({
+      id: z.int().min(1),
+      created_at: time,
+      expires_at: time,
+      client_address: z.string().nullable(),
+      user_agent: z.string().nullable(),
+      current: z.boolean(),
+    }),
+  ),
+});
+
+export const searchRows = z.array(
+  z.object({
+    id,
+    name: z.string(),
+    version: z.string(),
+    latest: z.string(),
+    description: z.string(),
+    targets: z.array(z.string()),
+    tags: z.array(z.string()),
+    versions: z.array(z.string()),
+    created_at: time,
+    updated_at: time,
+  }),
+);
+
+export const packageBody = z.object({
+  id,
+  name: z.string(),
+  description: z.string(),
+  latest: z.string().nullable(),
+  versions: z.array(z.string()),
+  tags: z.array(z.string()),
+  targets: z.array(z.string()),
+  owners: z.array(z.string()),
+  downloads: z.int(),
+  created_at: time,
+  updated_at: time,
+});
+
+export const versionBody = z.object({
+  id,
+  package_id: id,
+  name: z.string(),
+  version: z.string(),
+  description: z.string(),
+  targets: z.array(z.string()),
+  tags: z.array(z.string()),
+  sha256,
+  size_bytes: z.int(),
+  size: z.int(),
+  created_at: time,
+  published_at: time,
+});
+
+export const publishBody = z.object({ id, name: z.string(), version: z.string(), sha256, size: z.int() });
+
+export const ownersBody = z.object({ name: z.string(), owners: z.array(z.string()) });
