@@ -136,7 +136,7 @@ export class PgPackageRepo implements PackageRepo {
       // publishes, the second waits for the first to commit and then finds the row.
       const inserted = await tx.query<{ id: number }>(
         `INSERT INTO registry.packages (name, description, tags, targets, created_by, registry_id)
-         VALUES ($1, $2, $3, $4, $5, $6)
+         VALUES ($1, $2, $3::text[], $4::text[], $5, $6)
          ON CONFLICT (name) DO NOTHING
          RETURNING id`,
         [m.name, m.description, m.tags, m.targets, v.publisher.userId, registryId],
@@ -164,7 +164,7 @@ export class PgPackageRepo implements PackageRepo {
       const added = await tx.query<{ id: number }>(
         `INSERT INTO registry.package_versions
            (package_id, version, description, tags, targets, license, manifest, sha256, size_bytes, published_by, precedence)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         VALUES ($1, $2, $3, $4::text[], $5::text[], $6, $7::jsonb, $8, $9, $10, $11)
          ON CONFLICT DO NOTHING
          RETURNING id`,
         [packageId, m.version, m.description, m.tags, m.targets, m.license ?? null, JSON.stringify(v.rawManifest), v.sha256, v.sizeBytes, v.publisher.userId, precedenceKey(m.version)],

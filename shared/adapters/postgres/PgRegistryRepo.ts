@@ -227,7 +227,7 @@ export class PgRegistryRepo implements RegistryRepo {
       if (!now.role && now.visibility === 'private') throw forbidden('Only members of this registry can create tokens for it');
       await tx.query(
         `INSERT INTO registry.api_tokens (id, registry_id, user_id, name, scopes, token_hash, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+         VALUES ($1::uuid, $2, $3, $4, $5::text[], $6, $7::timestamptz)`,
         [token.id, registryId, ctx.actor.userId, token.name, token.scopes, token.tokenHash, token.expiresAt],
       );
       await appendAudit(tx, registryId, ctx, 'token.create', token.name, { token_id: token.id, scopes: token.scopes, expires_at: token.expiresAt.toISOString() });
@@ -270,7 +270,7 @@ export class PgRegistryRepo implements RegistryRepo {
 
   async findActiveToken(registryId: number, tokenId: string): Promise<{ tokenHash: string; userId: number } | null> {
     const { rows } = await this.db.query<{ token_hash: string; user_id: number }>(
-      'SELECT token_hash, user_id FROM registry.api_tokens WHERE registry_id = $1 AND id = $2 AND revoked_at IS NULL',
+      'SELECT token_hash, user_id FROM registry.api_tokens WHERE registry_id = $1 AND id = $2::uuid AND revoked_at IS NULL',
       [registryId, tokenId],
     );
     return rows[0] ? { tokenHash: rows[0].token_hash, userId: rows[0].user_id } : null;
@@ -279,7 +279,7 @@ export class PgRegistryRepo implements RegistryRepo {
   async markTokenRevoked(registryId: number, tokenId: string, ctx: AuditContext): Promise<void> {
     await this.db.transaction(async (tx) => {
       const { rows } = await tx.query<{ name: string }>(
-        `UPDATE registry.api_tokens SET revoked_at = now() WHERE registry_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING name`,
+        `UPDATE registry.api_tokens SET revoked_at = now() WHERE registry_id = $1 AND id = $2::uuid AND revoked_at IS NULL RETURNING name`,
         [registryId, tokenId],
       );
       if (rows[0]) await appendAudit(tx, registryId, ctx, 'token.revoke', rows[0].name, { token_id: tokenId });

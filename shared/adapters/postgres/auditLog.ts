@@ -12,7 +12,7 @@ export async function appendAudit(
 ): Promise<void> {
   await tx.query(
     `INSERT INTO registry.audit_log (registry_id, actor_user_id, actor_username, token_id, action, target, details, source_ip)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+     VALUES ($1, $2, $3, $4::uuid, $5, $6, $7::jsonb, $8)`,
     [registryId, ctx.actor.userId, ctx.actor.username, ctx.actor.apiToken?.id ?? null, action, target, JSON.stringify(details), ctx.sourceIp],
   );
 }
