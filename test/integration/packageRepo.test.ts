@@ -1,17 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgPackageRepo } from '../../shared/adapters/postgres/PgPackageRepo.js';
-import { PgDatabase } from '../../shared/adapters/postgres/PgDatabase.js';
 import { PgUserRepo } from '../../shared/adapters/postgres/PgUserRepo.js';
 import type { Principal } from '../../shared/auth/Principal.js';
 import { migrate } from '../../shared/db/migrate.js';
 import { migrations } from '../../shared/db/migrations/index.js';
 import { manifestSchema } from '../../shared/packages/manifest.js';
-import type { Database } from '../../shared/ports/Database.js';
 import type { Role } from '../../shared/routes.js';
 import { ANONYMOUS } from '../../shared/registries/Viewer.js';
-import { PgliteDatabase } from '../../scripts/local/PgliteDatabase.js';
-import { createScratchDatabase } from '../../scripts/local/scratchDatabase.js';
-import { databaseEngines, type TestDatabase } from '../support/stores.js';
+import { blankDatabaseEngines, databaseEngines, type TestDatabase } from '../support/stores.js';
 
 const sha = (n: number) => n.toString(16).padStart(64, '0');
 const ctx = (actor: Principal) => ({ actor, sourceIp: '127.0.0.1' });
@@ -149,36 +145,7 @@ describe.each(databaseEngines)('PgPackageRepo on $name', (engine) => {
   });
 });
 
-/** Fresh databases for migration tests: PGlite, and the real server when DATABASE_URL is set. */
-const blankEngines: Array<{ name: string; open(): Promise<{ db: Database; close(): Promise<void> }> }> = [
-  {
-    name: 'PGlite',
-    async open() {
-      const db = await PgliteDatabase.open();
-      return { db, close: () => db.close() };
-    },
-  },
-  ...(process.env.DATABASE_URL
-    ? [
-        {
-          name: 'PostgreSQL',
-          async open() {
-            const scratch = (await createScratchDatabase())!;
-            const db = new PgDatabase({ connectionString: scratch.url });
-            return {
-              db,
-              async close() {
-                await db.close();
-                await scratch.drop();
-              },
-            };
-          },
-        },
-      ]
-    : []),
-];
-
-describe.each(blankEngines)('migration 007_version_precedence on $name', (engine) => {
+describe.each(blankDatabaseEngines)('migration 007_version_precedence on $name', (engine) => {
   it('applies to versions equal in precedence stored before it, and leaves them as they are', async () => {
     const { db, close } = await engine.open();
     try {

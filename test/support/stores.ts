@@ -21,10 +21,11 @@ export const FAKE_DATA_API_TARGET = {
   database: 'rfh',
 };
 
-/** DataApiDatabase on a fake Data API (test/support/fakeDataApi.ts), migrated through it. */
-async function openOnDataApi(name: string, fake: FakeDataApi, closeEngine: () => Promise<void>): Promise<TestDatabase> {
+type Engine = { name: string; open(): Promise<TestDatabase> };
+
+/** DataApiDatabase on a fake Data API (test/support/fakeDataApi.ts). */
+function onDataApi(name: string, fake: FakeDataApi, closeEngine: () => Promise<void>): TestDatabase {
   const db = new DataApiDatabase({ ...FAKE_DATA_API_TARGET, client: fake.client });
-  await migrate(db);
   return {
     name,
     db,
@@ -36,18 +37,31 @@ async function openOnDataApi(name: string, fake: FakeDataApi, closeEngine: () =>
   };
 }
 
+/** A scratch database on the server at DATABASE_URL, through `connect`. */
+async function onScratch(name: string, connect: (url: string) => { db: Database; close(): Promise<void> }): Promise<TestDatabase> {
+  const scratch = (await createScratchDatabase())!;
+  const { db, close } = connect(scratch.url);
+  return {
+    name,
+    db,
+    async close() {
+      await close();
+      await scratch.drop();
+    },
+  };
+}
+
 /**
- * The PostgreSQL drivers every repository suite runs on, each on a freshly migrated database:
+ * The PostgreSQL drivers every repository suite runs on, each on an empty database of its own:
  * PGlite; DataApiDatabase on the fake Data API over PGlite; and, when DATABASE_URL is set (CI sets
  * it), PgDatabase (node-postgres) on a scratch database of that server and DataApiDatabase on the
  * fake Data API over another one (concurrent transactions on separate connections).
  */
-export const databaseEngines: Array<{ name: string; open(): Promise<TestDatabase> }> = [
+export const blankDatabaseEngines: Engine[] = [
   {
     name: 'PGlite',
     async open() {
       const db = await PgliteDatabase.open();
-      await migrate(db);
       return { name: 'PGlite', db, close: () => db.close() };
     },
   },
@@ -55,34 +69,38 @@ export const databaseEngines: Array<{ name: string; open(): Promise<TestDatabase
     name: 'Data API (fake over PGlite)',
     async open() {
       const engine = await PGlite.create({ extensions: { pg_trgm } });
-      return openOnDataApi('Data API (fake over PGlite)', FakeDataApi.overPglite(engine), () => engine.close());
+      return onDataApi('Data API (fake over PGlite)', FakeDataApi.overPglite(engine), () => engine.close());
     },
   },
   ...(process.env.DATABASE_URL
     ? [
         {
           name: 'PostgreSQL',
-          async open() {
-            const scratch = (await createScratchDatabase())!;
-            const db = new PgDatabase({ connectionString: scratch.url });
-            await migrate(db);
-            return {
-              name: 'PostgreSQL',
-              db,
-              async close() {
-                await db.close();
-                await scratch.drop();
-              },
-            };
-          },
+          open: () =>
+            onScratch('PostgreSQL', (url) => {
+              const db = new PgDatabase({ connectionString: url });
+              return { db, close: () => db.close() };
+            }),
         },
         {
           name: 'Data API (fake over PostgreSQL)',
-          async open() {
-            const scratch = (await createScratchDatabase())!;
-            return openOnDataApi('Data API (fake over PostgreSQL)', FakeDataApi.overPostgres(scratch.url), () => scratch.drop());
-          },
+          open: () =>
+            onScratch('Data API (fake over PostgreSQL)', (url) => {
+              const fake = FakeDataApi.overPostgres(url);
+              const t = onDataApi('', fake, async () => {});
+              return { db: t.db, close: () => t.close() };
+            }),
         },
       ]
     : []),
 ];
+
+/** The same drivers, each on a freshly migrated database (migrated through the driver itself). */
+export const databaseEngines: Engine[] = blankDatabaseEngines.map((engine) => ({
+  name: engine.name,
+  async open() {
+    const t = await engine.open();
+    await migrate(t.db);
+    return t;
+  },
+}));
