@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataApiDatabase } from '../../shared/adapters/postgres/DataApiDatabase.js';
 import { PgDatabase } from '../../shared/adapters/postgres/PgDatabase.js';
 import { PgUserRepo } from '../../shared/adapters/postgres/PgUserRepo.js';
 import { migrate } from '../../shared/db/migrate.js';
+import { migrations } from '../../shared/db/migrations/index.js';
 import { applySideEffects } from '../../shared/sideEffects/applySideEffects.js';
 import { ApiError } from '../../shared/errors.js';
 import { createScratchDatabase } from '../../scripts/local/scratchDatabase.js';
-import { databaseEngines, type TestDatabase } from '../support/stores.js';
+import { FakeDataApi } from '../support/fakeDataApi.js';
+import { databaseEngines, FAKE_DATA_API_TARGET, type TestDatabase } from '../support/stores.js';
 
 describe.each(databaseEngines)('PgUserRepo on $name', (engine) => {
   let t: TestDatabase;
@@ -120,6 +123,19 @@ describe.skipIf(!process.env.DATABASE_URL)('migrations on a real PostgreSQL serv
     }
   });
 
+  it('are safe when several processes migrate at once through the Data API (fake over that server)', async () => {
+    const scratch = (await createScratchDatabase())!;
+    const fake = FakeDataApi.overPostgres(scratch.url);
+    const dbs = Array.from({ length: 4 }, () => new DataApiDatabase({ ...FAKE_DATA_API_TARGET, client: fake.client }));
+    try {
+      const applied = await Promise.all(dbs.map((db) => migrate(db)));
+      expect(applied.flat().sort()).toEqual(migrations.map((m) => m.id).sort());
+      expect(await migrate(dbs[0]!)).toEqual([]);
+    } finally {
+      await fake.close();
+      await scratch.drop();
+    }
+  });
 });
 
 describe('PgDatabase failures', () => {
