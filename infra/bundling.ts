@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, OutputFormat, SourceMapMode, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { PORTS, type Port } from '../shared/runtime/ports.js';
+import type { DataAccess } from './config.js';
 
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const LAMBDA_RUNTIME = Runtime.NODEJS_22_X;
@@ -62,13 +64,30 @@ export function nativeModuleCommands(outputDir: string): string[] {
 }
 
 /**
+ * Build-time constants that leave out of a function's bundle what its route does not use: each
+ * optional port (shared/runtime/ports.ts) not in the route's `uses`, and the database driver the
+ * stack does not use. shared/runtime/awsDependencies.ts tests these, and esbuild drops the dead
+ * branches together with the modules they import.
+ */
+export function bundleDefines(uses: readonly Port[], dataAccess: DataAccess): Record<string, string> {
+  const defines: Record<string, string> = {
+    'process.env.RFH_BUNDLE_DATABASE_DRIVER': JSON.stringify(dataAccess === 'data-api' ? 'data-api' : 'pg'),
+  };
+  for (const port of PORTS) {
+    if (!uses.includes(port)) defines[`process.env.RFH_BUNDLE_${port.toUpperCase()}`] = JSON.stringify('without');
+  }
+  return defines;
+}
+
+/**
  * esbuild settings for every function: ESM for Node 22 on arm64, minified and tree-shaken
  * (bundle mode with `module` main fields), external source maps without sources, the AWS SDK
  * bundled (pinned to the lock file's versions, tree-shaken, faster to load than the runtime's
  * copy), local esbuild (no Docker).
  */
-export function bundlingOptions(): BundlingOptions {
+export function bundlingOptions(only?: { uses: readonly Port[]; dataAccess: DataAccess }): BundlingOptions {
   return {
+    ...(only ? { define: bundleDefines(only.uses, only.dataAccess) } : {}),
     forceDockerBundling: false,
     logLevel: LogLevel.WARNING,
     format: OutputFormat.ESM,

@@ -7,6 +7,7 @@
  * URL: `handler` is the entry file under functions/ (without extension).
  */
 import type { z } from 'zod';
+import type { Port } from './runtime/ports.js';
 import { changePasswordRequest, loginRequest, registerRequest, roleChangeRequest } from './users/schemas.js';
 import { manifestSchema } from './packages/manifest.js';
 import { searchQuery } from './packages/searchQuery.js';
@@ -72,6 +73,11 @@ export interface RouteDefinition {
   rawBody?: { contentType: 'multipart/form-data'; parts: Record<string, { description: string; json?: z.ZodType }> };
   /** The success answer's shape, for the OpenAPI document. */
   response?: z.ZodType;
+  /**
+   * The optional ports its use case needs (shared/runtime/ports.ts): its Lambda function builds,
+   * and bundles, only these; using another fails at once, in tests too. Default none.
+   */
+  uses?: readonly Port[];
   /** What the route's function may do in the archive bucket (its IAM rights follow). Default none. */
   bucket?: BucketAccess;
   /** How CloudFront may cache the route's answers (its behaviours follow). Default never. */
@@ -112,18 +118,21 @@ export const routes = [
     method: 'GET', path: '/v1/health', handler: 'health', access: 'public',
     rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
     summary: 'Service health, with the state of each data store',
+    uses: ['postgres', 'blobs'],
     response: healthBody, bucket: 'probe',
   },
   {
     method: 'POST', path: '/v1/auth/register', handler: 'auth/register', access: 'public', identifyCaller: true,
     rateLimitPerMinute: 30, maxBodyBytes: JSON_BODY, memoryMb: 1024, timeoutSeconds: 10,
     summary: 'Create an account and sign in',
+    uses: ['postgres', 'passwords'],
     body: registerRequest, response: registerBody,
   },
   {
     method: 'POST', path: '/v1/auth/login', handler: 'auth/login', access: 'public',
     rateLimitPerMinute: 120, maxBodyBytes: JSON_BODY, memoryMb: 1024, timeoutSeconds: 10,
     summary: 'Sign in with username and password; returns a bearer token',
+    uses: ['postgres', 'passwords'],
     body: loginRequest, response: loginBody,
   },
   {
@@ -136,6 +145,7 @@ export const routes = [
     method: 'GET', path: '/v1/auth/profile', handler: 'auth/profile', access: 'user',
     rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
     summary: 'The signed-in user',
+    uses: ['postgres'],
     response: profileBody,
   },
   {
@@ -154,18 +164,21 @@ export const routes = [
     method: 'POST', path: '/v1/auth/change-password', handler: 'auth/change-password', access: 'user',
     rateLimitPerMinute: 20, maxBodyBytes: JSON_BODY, memoryMb: 1024, timeoutSeconds: 10,
     summary: "Change the signed-in user's password; ends every other session",
+    uses: ['postgres', 'passwords'],
     body: changePasswordRequest, response: messageBody,
   },
   {
     method: 'DELETE', path: '/v1/auth/delete-account', handler: 'auth/delete-account', access: 'user',
     rateLimitPerMinute: 20, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
     summary: 'Deactivate the signed-in account and end all its sessions',
+    uses: ['postgres'],
     response: messageBody,
   },
   {
     method: 'GET', path: '/v1/packages', handler: 'packages/search', access: 'public', identifyCaller: true, apiTokens: 'read',
     rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 512, timeoutSeconds: 5,
     summary: 'Search packages: one row per package with its latest version, by relevance',
+    uses: ['postgres'],
     query: searchQuery, response: searchRows, cache: 'brief',
   },
   {
@@ -173,6 +186,7 @@ export const routes = [
     method: 'POST', path: '/v1/packages', handler: 'packages/publish', access: 'user', apiTokens: 'publish',
     rateLimitPerMinute: 30, maxBodyBytes: PUBLISH_BODY_LIMIT, memoryMb: 1024, timeoutSeconds: 15,
     summary: 'Publish a package version (multipart: manifest + archive)',
+    uses: ['postgres', 'blobs'],
     rawBody: {
       contentType: 'multipart/form-data',
       parts: {
@@ -186,121 +200,142 @@ export const routes = [
     method: 'GET', ...packagePath(), handler: 'packages/get', access: 'public', identifyCaller: true, apiTokens: 'read',
     rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 512, timeoutSeconds: 5,
     summary: 'A package: description, latest version, all versions, tags, owners',
+    uses: ['postgres'],
     response: packageBody, cache: 'brief',
   },
   {
     method: 'GET', ...packagePath('/versions/{version}'), handler: 'packages/versions/get', access: 'public', identifyCaller: true, apiTokens: 'read',
     rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 512, timeoutSeconds: 5,
     summary: 'One published version, with the SHA-256 of its archive',
+    uses: ['postgres'],
     response: versionBody, cache: 'immutable',
   },
   {
     method: 'GET', ...packagePath('/owners'), handler: 'packages/owners/list', access: 'public', identifyCaller: true, apiTokens: 'read',
     rateLimitPerMinute: 300, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
     summary: "A package's owners",
+    uses: ['postgres'],
     response: ownersBody, cache: 'brief',
   },
   {
     method: 'PUT', ...packagePath('/owners/{username}'), handler: 'packages/owners/add', access: 'publisher',
     rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 5,
     summary: 'Add an owner (an owner or an admin; the new owner must be a publisher or above)',
+    uses: ['postgres'],
     response: ownersBody,
   },
   {
     method: 'DELETE', ...packagePath('/owners/{username}'), handler: 'packages/owners/remove', access: 'publisher',
     rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 5,
     summary: 'Remove an owner (never the last one)',
+    uses: ['postgres'],
     response: ownersBody,
   },
   {
     method: 'GET', path: '/v1/blobs/{sha256}', handler: 'blobs/get', access: 'public', identifyCaller: true, apiTokens: 'read',
     rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 512, timeoutSeconds: 10,
     summary: 'Download an archive by its SHA-256 (bytes, or a redirect to a short-lived URL)',
+    uses: ['postgres', 'blobs'],
     bucket: 'read', cache: 'immutable',
   },
   {
     method: 'GET', path: '/v1/admin/users', handler: 'admin/users/list', access: 'admin',
     rateLimitPerMinute: 120, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
     summary: 'List users (admin)',
+    uses: ['postgres'],
     query: pageQuery,
   },
   {
     method: 'DELETE', path: '/v1/admin/users/{id}', handler: 'admin/users/delete', access: 'admin',
     rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
     summary: 'Deactivate a user and end its sessions (admin; never yourself, never root)',
+    uses: ['postgres'],
   },
   {
     method: 'PUT', path: '/v1/admin/users/{username}/role', handler: 'admin/users/role', access: 'admin',
     rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
     summary: "Change a user's role (admin; never root's); takes effect on live sessions at once",
+    uses: ['postgres'],
     body: roleChangeRequest,
   },
   {
     method: 'GET', path: '/v1/registries', handler: 'registries/list', access: 'public', identifyCaller: true,
     rateLimitPerMinute: 300, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
     summary: 'Registries the caller can see',
+    uses: ['postgres'],
     cache: 'brief',
   },
   {
     method: 'POST', path: '/v1/registries', handler: 'registries/create', access: 'publisher',
     rateLimitPerMinute: 20, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
     summary: 'Create a registry (namespace @name); the creator becomes its admin',
+    uses: ['postgres'],
     body: createRegistryRequest,
   },
   {
     method: 'GET', path: '/v1/registries/{registry}', handler: 'registries/get', access: 'public', identifyCaller: true,
     rateLimitPerMinute: 300, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
     summary: 'A registry, with an ETag of its configuration version',
+    uses: ['postgres'],
     cache: 'brief',
   },
   {
     method: 'PATCH', path: '/v1/registries/{registry}', handler: 'registries/update', access: 'user',
     rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
     summary: 'Change description or visibility (registry admin; If-Match required)',
+    uses: ['postgres'],
     body: updateRegistryRequest,
   },
   {
     method: 'GET', path: '/v1/registries/{registry}/members', handler: 'registries/members/list', access: 'user',
     rateLimitPerMinute: 120, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
     summary: 'Members and their roles (members only)',
+    uses: ['postgres'],
   },
   {
     method: 'PUT', path: '/v1/registries/{registry}/members/{username}', handler: 'registries/members/set', access: 'user',
     rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
     summary: 'Add a member or change its role (registry admin)',
+    uses: ['postgres'],
     body: memberRequest,
   },
   {
     method: 'DELETE', path: '/v1/registries/{registry}/members/{username}', handler: 'registries/members/remove', access: 'user',
     rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
     summary: 'Remove a member (registry admin; never the last admin)',
+    uses: ['postgres'],
   },
   {
     method: 'POST', path: '/v1/registries/{registry}/tokens', handler: 'registries/tokens/create', access: 'user',
     rateLimitPerMinute: 20, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
     summary: 'Create an API token for this registry; the secret is shown once',
+    uses: ['postgres'],
     body: createTokenRequest,
   },
   {
     method: 'GET', path: '/v1/registries/{registry}/tokens', handler: 'registries/tokens/list', access: 'user',
     rateLimitPerMinute: 120, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
     summary: "API tokens of this registry (all for its admins, one's own otherwise), never secrets",
+    uses: ['postgres'],
   },
   {
     method: 'DELETE', path: '/v1/registries/{registry}/tokens/{id}', handler: 'registries/tokens/revoke', access: 'user',
     rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
     summary: 'Revoke an API token at once (its creator or a registry admin)',
+    uses: ['postgres'],
   },
   {
     method: 'GET', path: '/v1/registries/{registry}/audit', handler: 'registries/audit', access: 'user',
     rateLimitPerMinute: 60, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
     summary: 'The registry audit log, newest first (registry admin)',
+    uses: ['postgres'],
     query: pageQuery,
   },
   {
     method: 'GET', path: '/v1/metrics', handler: 'metrics', access: 'admin',
     rateLimitPerMinute: 120, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
     summary: 'Per-route and per-store figures of this process (admin)',
+    uses: ['postgres'], // the report includes this container's pool
   },
   {
     method: 'GET', path: '/v1/openapi.json', handler: 'openapi', access: 'public',

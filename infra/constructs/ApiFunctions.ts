@@ -240,7 +240,8 @@ export class ApiFunctions extends Construct {
         applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
         systemLogLevelV2: lambda.SystemLogLevel.WARN,
         environment,
-        bundling: bundlingOptions(),
+        // Only the adapters the route uses (and the stack's database driver) enter the bundle.
+        bundling: bundlingOptions({ uses: route.uses ?? [], dataAccess: config.dataAccess }),
         ...(inVpc ? { vpc: network.vpc, vpcSubnets: network.subnets, securityGroups: [network.functionsSg] } : {}),
       });
       // The role's policy must exist before the function can start with it.

@@ -1,3 +1,4 @@
+import { Argon2PasswordHasher } from '../../shared/auth/PasswordHasher.js';
 import { PgDatabase } from '../../shared/adapters/postgres/PgDatabase.js';
 import { assembleDependencies, createDynamoClient } from '../../shared/runtime/awsDependencies.js';
 import { provideDependencies, type Dependencies } from '../../shared/runtime/Dependencies.js';
@@ -24,6 +25,7 @@ export function provideBenchDependencies(env: NodeJS.ProcessEnv): { close(): Pro
     built = assembleDependencies({
       db: new PgDatabase({ connectionString: required(env, 'DATABASE_URL'), maxConnections: 2 }),
       blobs: new FsBlobStore(required(env, 'RFH_BENCH_BLOBS_DIR')),
+      passwords: new Argon2PasswordHasher(),
       dynamoClient: raw,
       sessionsTable: env.SESSIONS_TABLE ?? 'rfh-sessions',
       jwtSecret: required(env, 'JWT_SECRET'),

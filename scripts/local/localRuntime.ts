@@ -1,3 +1,4 @@
+import { Argon2PasswordHasher } from '../../shared/auth/PasswordHasher.js';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -121,6 +122,7 @@ export async function openLocalRuntime(options: LocalRuntimeOptions): Promise<Lo
     const deps = assembleDependencies({
       db,
       blobs,
+      passwords: new Argon2PasswordHasher(),
       dynamoClient: raw,
       sessionsTable,
       jwtSecret: await jwtSecretFor(env, dataDir),

@@ -12,6 +12,8 @@ export const ARGON2_PARAMS = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
   verify(storedHash: string, password: string): Promise<boolean>;
+  /** Burns one verification's worth of CPU and returns false (an unknown user costs the same). */
+  verifyNothing(password: string): Promise<false>;
 }
 
 export class Argon2PasswordHasher implements PasswordHasher {

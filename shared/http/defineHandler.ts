@@ -7,6 +7,7 @@ import type { LoginOrigin } from '../auth/startSession.js';
 import { ApiError, badRequest, forbidden, payloadTooLarge, tooManyRequests, unauthorized } from '../errors.js';
 import { findRoute, roleAtLeast, routeKey, type BodyOf, type QueryOf, type RouteDefinition, type RouteKey } from '../routes.js';
 import { dependencies, type Dependencies } from '../runtime/Dependencies.js';
+import { restrictTo } from '../runtime/ports.js';
 import { authenticate, bearerToken, optionalBearerToken } from './authenticate.js';
 import { allowedOrigins, CORS_POLICY } from './cors.js';
 import { errorToResponse, jsonResponse } from './errorResponse.js';
@@ -107,9 +108,11 @@ export function clientAddress(event: HttpEvent, originSecret?: string): string {
 
 /** Reads dependencies and enforces the route table: size limit, rate limit, authentication, role. */
 function routeGuard(route: RouteDefinition): MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContext> {
+  const uses = route.uses ?? [];
+  const owner = `functions/${route.handler}.ts`;
   return {
     before: async (request) => {
-      const deps = request.context.dependencies ?? (await dependencies());
+      const deps = restrictTo(request.context.dependencies ?? (await dependencies(uses)), uses, owner);
       request.context.rfh = { route, deps, principal: null, body: undefined, query: undefined, rawBody: Buffer.alloc(0) };
       const event = request.event;
       // Where the stack has a CDN, the API answers only what came through it: calling API

@@ -1,4 +1,4 @@
-import type { Argon2PasswordHasher } from '../auth/PasswordHasher.js';
+import type { PasswordHasher } from '../auth/PasswordHasher.js';
 import type { TokenService } from '../auth/TokenService.js';
 import type { AppConfig } from '../config.js';
 import type { Database } from '../ports/Database.js';
@@ -12,6 +12,7 @@ import type { SideEffectQueue } from '../ports/SideEffectQueue.js';
 import type { UserRepo } from '../ports/UserRepo.js';
 import type { StoreGuards } from '../resilience/storeGuards.js';
 import { createAwsDependencies } from './awsDependencies.js';
+import { PORTS, type Port } from './ports.js';
 
 /** Everything a use case may touch. Built once per process (per Lambda container). */
 export interface Dependencies {
@@ -29,7 +30,7 @@ export interface Dependencies {
   sessions: SessionStore;
   loginThrottle: LoginThrottle;
   tokens: TokenService;
-  passwords: Argon2PasswordHasher;
+  passwords: PasswordHasher;
   /**
    * The secret CloudFront sends with every request (AWS, behind the CDN); absent locally. When
    * set, requests without it are refused and only theirs are trusted with a viewer address.
@@ -43,7 +44,8 @@ export interface Dependencies {
   sideEffects: SideEffectQueue;
 }
 
-type Factory = () => Promise<Dependencies>;
+/** Builds the dependencies, with at least the optional ports named. */
+type Factory = (uses: readonly Port[]) => Promise<Dependencies>;
 
 let factory: Factory | undefined;
 let current: Promise<Dependencies> | undefined;
@@ -57,9 +59,14 @@ export function provideDependencies(f: Factory): void {
   current = undefined;
 }
 
-export function dependencies(): Promise<Dependencies> {
+/**
+ * The process's dependencies, built on first use. A Lambda function serves one route, so the
+ * first call's `uses` (its route's ports) decides which optional adapters exist; the side-effect
+ * consumer asks for all of them.
+ */
+export function dependencies(uses: readonly Port[] = PORTS): Promise<Dependencies> {
   if (!current) {
-    current = (factory ?? createAwsDependencies)().catch((err: unknown) => {
+    current = (factory ?? createAwsDependencies)(uses).catch((err: unknown) => {
       current = undefined; // let the next request try again
       throw err;
     });

@@ -1,15 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoLoginThrottle } from '../adapters/dynamodb/DynamoLoginThrottle.js';
 import { DynamoSessionStore } from '../adapters/dynamodb/DynamoSessionStore.js';
-import { PgDatabase } from '../adapters/postgres/PgDatabase.js';
-import { rdsIamAuthFromEnv } from '../adapters/postgres/rdsIamAuth.js';
 import { jwtSecretFromEnv, originSecretFromEnv } from './awsSecrets.js';
 import { PgPackageRepo } from '../adapters/postgres/PgPackageRepo.js';
 import { PgRegistryRepo } from '../adapters/postgres/PgRegistryRepo.js';
 import { DynamoApiTokenStore } from '../adapters/dynamodb/DynamoApiTokenStore.js';
 import { PgUserRepo } from '../adapters/postgres/PgUserRepo.js';
-import { createS3Client, S3BlobStore } from '../adapters/s3/S3BlobStore.js';
-import { Argon2PasswordHasher } from '../auth/PasswordHasher.js';
+import type { PasswordHasher } from '../auth/PasswordHasher.js';
 import { TokenService } from '../auth/TokenService.js';
 import { configFromEnv } from '../config.js';
 import type { BlobStore } from '../ports/BlobStore.js';
@@ -26,6 +23,7 @@ import { processSideEffects } from '../sideEffects/applySideEffects.js';
 import { PgRevocationOutbox } from '../adapters/postgres/PgRevocationOutbox.js';
 import { InProcessSideEffectQueue } from '../sideEffects/InProcessSideEffectQueue.js';
 import type { Dependencies } from './Dependencies.js';
+import { absentPort, PORTS, type Port } from './ports.js';
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const v = env[name];
@@ -71,8 +69,12 @@ export function createSqsClient(options: { endpoint?: string } = {}): SQSClient 
  * guarded, whichever runtime built the stores.
  */
 export function assembleDependencies(opts: {
-  db: Database;
-  blobs: BlobStore;
+  /** Without it, the postgres port is absent (a function whose route does not use it). */
+  db?: Database;
+  /** Without it, the blobs port is absent. */
+  blobs?: BlobStore;
+  /** Without it, the passwords port is absent. */
+  passwords?: PasswordHasher;
   dynamoClient: DynamoDBClient;
   sessionsTable: string;
   jwtSecret: string;
@@ -84,45 +86,81 @@ export function assembleDependencies(opts: {
 }): Dependencies {
   const config = configFromEnv(opts.env);
   const guards = createStoreGuards();
-  const db = new GuardedDatabase(opts.db, guards.postgres);
+  const db = opts.db ? new GuardedDatabase(opts.db, guards.postgres) : undefined;
   const dynamo = guardSdkClient(opts.dynamoClient, guards.dynamodb);
   const deps: Dependencies = {
     config,
     ...(opts.originSecret ? { originSecret: opts.originSecret } : {}),
     guards,
-    db,
-    users: new PgUserRepo(db),
-    packages: new PgPackageRepo(db),
-    registries: new PgRegistryRepo(db, config.registryCapPerUser),
-    revocations: new PgRevocationOutbox(db),
+    db: db ?? absentPort('postgres'),
+    users: db ? new PgUserRepo(db) : absentPort('postgres'),
+    packages: db ? new PgPackageRepo(db) : absentPort('postgres'),
+    registries: db ? new PgRegistryRepo(db, config.registryCapPerUser) : absentPort('postgres'),
+    revocations: db ? new PgRevocationOutbox(db) : absentPort('postgres'),
     apiTokens: new DynamoApiTokenStore(dynamo, opts.sessionsTable),
-    blobs: new GuardedBlobStore(opts.blobs, guards.blobs),
+    blobs: opts.blobs ? new GuardedBlobStore(opts.blobs, guards.blobs) : absentPort('blobs'),
     sessions: new DynamoSessionStore(dynamo, opts.sessionsTable),
     loginThrottle: new DynamoLoginThrottle(dynamo, opts.sessionsTable, config.loginThrottle.windowSeconds),
     tokens: new TokenService(opts.jwtSecret, config.sessionTtlSeconds),
-    passwords: new Argon2PasswordHasher(),
+    passwords: opts.passwords ?? absentPort('passwords'),
     sideEffects: opts.sideEffects ?? new InProcessSideEffectQueue({ apply: (batch) => processSideEffects(deps, batch) }),
   };
   return deps;
 }
 
-/** The Lambda runtime's dependencies, from environment variables set by the CDK stack. */
-export async function createAwsDependencies(env: NodeJS.ProcessEnv = process.env): Promise<Dependencies> {
-  // Behind RDS Proxy: IAM-token passwords and verified TLS (DATABASE_IAM_AUTH=true); else a URL.
-  // DATABASE_DRIVER=data-api: the RDS Data API over HTTPS, no VPC (loaded only in that mode).
-  const iam = rdsIamAuthFromEnv(env);
+/**
+ * The database of a Lambda function: behind RDS Proxy with IAM-token passwords and verified TLS
+ * (DATABASE_IAM_AUTH=true), at DATABASE_URL, or through the RDS Data API (DATABASE_DRIVER=data-api,
+ * no VPC). Each driver is imported only when used; the stack's bundling also fixes DATABASE_DRIVER,
+ * so a bundle carries one of them.
+ */
+async function awsDatabase(env: NodeJS.ProcessEnv): Promise<Database> {
+  // RFH_BUNDLE_DATABASE_DRIVER is fixed at bundling (the stack's data access): the other driver's
+  // branch is dropped from the bundle.
+  if (process.env.RFH_BUNDLE_DATABASE_DRIVER !== 'pg' && (process.env.RFH_BUNDLE_DATABASE_DRIVER === 'data-api' || env.DATABASE_DRIVER === 'data-api')) {
+    const { DataApiDatabase } = await import('../adapters/postgres/DataApiDatabase.js');
+    return new DataApiDatabase({
+      resourceArn: required(env, 'DATABASE_CLUSTER_ARN'),
+      secretArn: required(env, 'DATABASE_SECRET_ARN'),
+      database: required(env, 'DATABASE_NAME'),
+    });
+  }
+  if (process.env.RFH_BUNDLE_DATABASE_DRIVER !== 'data-api') {
+    const [{ PgDatabase }, { rdsIamAuthFromEnv }] = await Promise.all([
+      import('../adapters/postgres/PgDatabase.js'),
+      import('../adapters/postgres/rdsIamAuth.js'),
+    ]);
+    const iam = rdsIamAuthFromEnv(env);
+    return iam
+      ? new PgDatabase({ connection: iam, maxConnections: 2 })
+      : new PgDatabase({ connectionString: required(env, 'DATABASE_URL'), maxConnections: 2 });
+  }
+  throw new Error('This function was bundled with the RDS Data API driver only (DATABASE_DRIVER=data-api)');
+}
+
+/**
+ * The Lambda runtime's dependencies, from environment variables set by the CDK stack, with only
+ * the ports the function's route uses. Each optional adapter sits behind a test of
+ * `process.env.RFH_BUNDLE_<PORT>`, which the stack's bundling sets to "without" for a port the
+ * route does not use: esbuild then drops the branch and the adapter's code (the S3 client, the
+ * database driver, argon2) never enters that function's bundle.
+ */
+export async function createAwsDependencies(uses: readonly Port[] = PORTS, env: NodeJS.ProcessEnv = process.env): Promise<Dependencies> {
+  const [db, blobs, passwords] = await Promise.all([
+    process.env.RFH_BUNDLE_POSTGRES !== 'without' && uses.includes('postgres') ? awsDatabase(env) : undefined,
+    process.env.RFH_BUNDLE_BLOBS !== 'without' && uses.includes('blobs')
+      ? import('../adapters/s3/S3BlobStore.js').then(
+          ({ S3BlobStore, createS3Client }) => new S3BlobStore(createS3Client(env), required(env, 'BLOBS_BUCKET'), { prefix: env.BLOBS_PREFIX }),
+        )
+      : undefined,
+    process.env.RFH_BUNDLE_PASSWORDS !== 'without' && uses.includes('passwords')
+      ? import('../auth/PasswordHasher.js').then(({ Argon2PasswordHasher }) => new Argon2PasswordHasher())
+      : undefined,
+  ]);
   return assembleDependencies({
-    db:
-      env.DATABASE_DRIVER === 'data-api'
-        ? new (await import('../adapters/postgres/DataApiDatabase.js')).DataApiDatabase({
-            resourceArn: required(env, 'DATABASE_CLUSTER_ARN'),
-            secretArn: required(env, 'DATABASE_SECRET_ARN'),
-            database: required(env, 'DATABASE_NAME'),
-          })
-        : iam
-          ? new PgDatabase({ connection: iam, maxConnections: 2 })
-          : new PgDatabase({ connectionString: required(env, 'DATABASE_URL'), maxConnections: 2 }),
-    blobs: new S3BlobStore(createS3Client(env), required(env, 'BLOBS_BUCKET'), { prefix: env.BLOBS_PREFIX }),
+    db,
+    blobs,
+    passwords,
     dynamoClient: createDynamoClient(env),
     sessionsTable: required(env, 'SESSIONS_TABLE'),
     // JWT_SECRET_ARN in AWS (read once per container), JWT_SECRET where there is no secret store.

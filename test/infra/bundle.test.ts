@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../infra/bundling.js';
-import { routes } from '../../shared/routes.js';
+import { routes, type RouteDefinition } from '../../shared/routes.js';
 import { synthesize, type Synthesized } from './support.js';
 
 /** A bundle bigger than this has pulled in something it should not. */
@@ -65,7 +65,11 @@ beforeAll(() => {
   console.log(
     [
       `cdk synth with bundling (${bundles.length} functions): ${(synthMs / 1000).toFixed(1)} s`,
-      ...bundles.map((b) => `${b.name.padEnd(24)} index.mjs ${kb(b.code).padStart(9)}  map ${kb(b.map).padStart(9)}  unzipped ${kb(b.total).padStart(9)}`),
+      ...bundles.map(
+        (b) =>
+          `${b.name.padEnd(26)} index.mjs ${kb(b.code).padStart(9)}  map ${kb(b.map).padStart(9)}  ` +
+          `code with node_modules, without maps ${kb(b.total - b.map).padStart(9)}`,
+      ),
     ].join('\n'),
   );
 }, 240_000);
@@ -115,6 +119,22 @@ describe('Lambda bundles', () => {
     expect(bundles.filter((b) => existsSync(join(b.dir, 'node_modules'))).map((b) => b.name)).toEqual(
       expect.arrayContaining(['auth/login', 'auth/register', '(migrations)']),
     );
+  });
+
+  it("carries only the adapters its route uses: argon2 only where passwords are hashed, the S3 client only with blobs, a database driver only with postgres", () => {
+    const sourcesOf = (b: Bundle) => (JSON.parse(readFileSync(join(b.dir, 'index.mjs.map'), 'utf8')) as { sources: string[] }).sources;
+    for (const route of routes) {
+      const b = bundles.find((x) => x.name === route.handler)!;
+      const uses: readonly string[] = (route as RouteDefinition).uses ?? [];
+      const sources = sourcesOf(b);
+      const code = readFileSync(join(b.dir, 'index.mjs'), 'utf8');
+      expect(code.includes('@node-rs/argon2'), `${b.name}: argon2`).toBe(uses.includes('passwords'));
+      expect(existsSync(join(b.dir, 'node_modules')), `${b.name}: node_modules`).toBe(uses.includes('passwords'));
+      expect(sources.some((x) => x.includes('@aws-sdk/client-s3')), `${b.name}: S3 client`).toBe(uses.includes('blobs'));
+      expect(sources.some((x) => x.includes('node_modules/pg/')), `${b.name}: pg`).toBe(uses.includes('postgres'));
+      // dev synthesizes with the proxy: the Data API client is in no API function.
+      expect(sources.some((x) => x.includes('@aws-sdk/client-rds-data')), `${b.name}: RDS Data API client`).toBe(false);
+    }
   });
 
   it('loads as an ES module: the largest bundle initialises (with the host argon2 swapped in)', () => {

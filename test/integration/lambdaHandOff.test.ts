@@ -1,3 +1,4 @@
+import { Argon2PasswordHasher } from '../../shared/auth/PasswordHasher.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -49,6 +50,7 @@ describe('work after the response, as Lambda runs it', () => {
     deps = assembleDependencies({
       db,
       blobs: new FsBlobStore(blobs),
+      passwords: new Argon2PasswordHasher(),
       dynamoClient: raw,
       sessionsTable: 'rfh-sessions',
       jwtSecret: randomBytes(48).toString('base64url'),
