@@ -101,7 +101,12 @@ export function bundlingOptions(only?: { uses: readonly Port[]; dataAccess: Data
     banner: "import { createRequire as __rfhCreateRequire } from 'node:module'; const require = __rfhCreateRequire(import.meta.url);",
     // pg-native is an optional peer of pg that is never loaded (pure-JS driver).
     externalModules: ['pg-native', ...NATIVE_MODULES],
-    esbuildArgs: { '--legal-comments': 'none', '--tree-shaking': 'true' },
+    esbuildArgs: {
+      '--legal-comments': 'none',
+      '--tree-shaking': 'true',
+      // Credentials come from the environment in Lambda: the SDK's full default chain is not needed.
+      '--alias:@aws-sdk/credential-provider-node': './shared/runtime/lambdaCredentials.ts',
+    },
     commandHooks: {
       beforeBundling: () => [],
       beforeInstall: () => [],

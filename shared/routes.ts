@@ -6,7 +6,7 @@
  * apart. To add an endpoint, add an entry and a handler file. To find an endpoint's code from its
  * URL: `handler` is the entry file under functions/ (without extension).
  */
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { Port } from './runtime/ports.js';
 import { changePasswordRequest, loginRequest, registerRequest, roleChangeRequest } from './users/schemas.js';
 import { manifestSchema } from './packages/manifest.js';
@@ -63,16 +63,16 @@ export interface RouteDefinition {
   timeoutSeconds: number;
   summary: string;
   /** The JSON body, validated by the middleware before the handler runs (and documented). */
-  body?: z.ZodType;
+  body?: z.ZodMiniType;
   /** The query string, validated (and coerced) by the middleware. */
-  query?: z.ZodType;
+  query?: z.ZodMiniType;
   /**
    * A body the handler reads itself (multipart), described here for the OpenAPI document; the
    * middleware hands it over as bytes, unparsed.
    */
-  rawBody?: { contentType: 'multipart/form-data'; parts: Record<string, { description: string; json?: z.ZodType }> };
+  rawBody?: { contentType: 'multipart/form-data'; parts: Record<string, { description: string; json?: z.ZodMiniType }> };
   /** The success answer's shape, for the OpenAPI document. */
-  response?: z.ZodType;
+  response?: z.ZodMiniType;
   /**
    * The optional ports its use case needs (shared/runtime/ports.ts): its Lambda function builds,
    * and bundles, only these; using another fails at once, in tests too. Default none.
@@ -350,9 +350,9 @@ export type Route = (typeof routes)[number];
 export type RouteByKey = { [R in Route as `${R['method']} ${R['path']}`]: R };
 export type RouteKey = keyof RouteByKey;
 /** What the validated body of a route is (undefined without a body schema). */
-export type BodyOf<K extends RouteKey> = RouteByKey[K] extends { body: infer B extends z.ZodType } ? z.output<B> : undefined;
+export type BodyOf<K extends RouteKey> = RouteByKey[K] extends { body: infer B extends z.ZodMiniType } ? z.output<B> : undefined;
 /** What the validated query of a route is (undefined without a query schema). */
-export type QueryOf<K extends RouteKey> = RouteByKey[K] extends { query: infer Q extends z.ZodType } ? z.output<Q> : undefined;
+export type QueryOf<K extends RouteKey> = RouteByKey[K] extends { query: infer Q extends z.ZodMiniType } ? z.output<Q> : undefined;
 
 export const routeKey = (r: RouteDefinition): string => `${r.method} ${r.path}`;
 

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpCors from '@middy/http-cors';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { Principal } from '../auth/Principal.js';
 import type { LoginOrigin } from '../auth/startSession.js';
 import { ApiError, badRequest, forbidden, payloadTooLarge, tooManyRequests, unauthorized } from '../errors.js';
@@ -168,7 +168,7 @@ function routeGuard(route: RouteDefinition): MiddlewareObj<HttpEvent, HttpRespon
   };
 }
 
-function parseInput(body?: z.ZodType, query?: z.ZodType): MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContext> {
+function parseInput(body?: z.ZodMiniType, query?: z.ZodMiniType): MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContext> {
   return {
     before: (request) => {
       const { event } = request;

@@ -1,11 +1,11 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { SERVICE_NAME, SERVICE_VERSION } from '../config.js';
 import { routes, type RouteDefinition } from '../routes.js';
 
 const errorSchema = { type: 'object', properties: { error: { type: 'string' } }, required: ['error'] };
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: errorSchema } } });
 
-const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'input') => z.toJSONSchema(schema, { io, unrepresentable: 'any' });
+const jsonSchema = (schema: z.ZodMiniType, io: 'input' | 'output' = 'input') => z.toJSONSchema(schema, { io, unrepresentable: 'any' });
 
 function operation(route: RouteDefinition) {
   const { body, query, rawBody, response } = route;

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { badRequest } from '../errors.js';
 
 /**
@@ -71,7 +71,7 @@ export function checkStructure(input: unknown, what: What): void {
  * 400 a person can act on. Before the schema, every input is bounded in depth and refused if any
  * of its strings or keys is not storable text (a control character no field takes, a lone surrogate).
  */
-export function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: What): z.infer<S> {
+export function parseWith<S extends z.ZodMiniType>(schema: S, input: unknown, what: What): z.infer<S> {
   checkStructure(input, what);
   const result = schema.safeParse(input);
   if (result.success) return result.data;

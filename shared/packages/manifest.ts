@@ -1,5 +1,5 @@
 import semver from 'semver';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 // The package manifest as `rfh publish` sends it (and as `rfh pack` embeds it in the archive
 // as rulestack.json). The same schemas validate requests and describe them in OpenAPI.
@@ -29,74 +29,78 @@ export const LICENSE_MAX = 100;
 
 export const packageName = z
   .string({ error: 'must be a string' })
-  .min(1, 'is required')
-  .max(PACKAGE_NAME_MAX, `must be at most ${PACKAGE_NAME_MAX} characters`)
-  .regex(
-    PACKAGE_NAME_PATTERN,
-    'must be a package name like "my-rules" or "@my-scope/my-rules": lower-case letters, digits, "-" and "_", starting with a letter or digit',
+  .check(
+    z.minLength(1, 'is required'),
+    z.maxLength(PACKAGE_NAME_MAX, `must be at most ${PACKAGE_NAME_MAX} characters`),
+    z.regex(
+      PACKAGE_NAME_PATTERN,
+      'must be a package name like "my-rules" or "@my-scope/my-rules": lower-case letters, digits, "-" and "_", starting with a letter or digit',
+    ),
   );
 
 export const packageVersion = z
   .string({ error: 'must be a string' })
-  .min(1, 'is required')
-  .max(VERSION_MAX, `must be at most ${VERSION_MAX} characters`)
-  .regex(VERSION_PATTERN, 'must be a version like 1.2.3, 1.2.3-beta or 1.2.3+build')
-  .refine(
-    (version) => !VERSION_PATTERN.test(version) || semver.parse(version) !== null,
-    'must be a semantic version (semver.org): numbers without leading zeros (1.2.3, not 01.2.3) and below 2^53',
+  .check(
+    z.minLength(1, 'is required'),
+    z.maxLength(VERSION_MAX, `must be at most ${VERSION_MAX} characters`),
+    z.regex(VERSION_PATTERN, 'must be a version like 1.2.3, 1.2.3-beta or 1.2.3+build'),
+    z.refine(
+      (version) => !VERSION_PATTERN.test(version) || semver.parse(version) !== null,
+      'must be a semantic version (semver.org): numbers without leading zeros (1.2.3, not 01.2.3) and below 2^53',
+    ),
   );
 
 /**
  * The Go client omits empty lists (`omitempty`) and would send a nil slice as null, so absent
  * and null both mean "none".
  */
-function list<T extends z.ZodType>(item: T, max: number, what: string) {
-  return z
-    .array(item, { error: `must be a list of ${what}` })
-    .max(max, `must have at most ${max} ${what}`)
-    .nullish()
-    .transform((items): z.output<T>[] => items ?? []);
+function list<T extends z.ZodMiniType>(item: T, max: number, what: string) {
+  return z.pipe(
+    z.nullish(z.array(item, { error: `must be a list of ${what}` }).check(z.maxLength(max, `must have at most ${max} ${what}`))),
+    z.transform((items: z.output<T>[] | null | undefined): z.output<T>[] => items ?? []),
+  );
 }
 
 const tag = z
   .string({ error: 'must be a string' })
-  .trim()
-  .toLowerCase()
-  .min(1, 'must not be empty')
-  .max(TAG_MAX_LENGTH, `must be at most ${TAG_MAX_LENGTH} characters`)
-  .regex(TAG_PATTERN, 'may contain only letters, digits and "-", and must start with a letter or digit');
+  .check(
+    z.trim(),
+    z.toLowerCase(),
+    z.minLength(1, 'must not be empty'),
+    z.maxLength(TAG_MAX_LENGTH, `must be at most ${TAG_MAX_LENGTH} characters`),
+    z.regex(TAG_PATTERN, 'may contain only letters, digits and "-", and must start with a letter or digit'),
+  );
 
 const target = z
   .string({ error: 'must be a string' })
-  .trim()
-  .min(1, 'must not be empty')
-  .max(TARGET_MAX_LENGTH, `must be at most ${TARGET_MAX_LENGTH} characters`)
-  .regex(TARGET_PATTERN, 'must be a tool name like "cursor" or "claude-code"');
+  .check(
+    z.trim(),
+    z.minLength(1, 'must not be empty'),
+    z.maxLength(TARGET_MAX_LENGTH, `must be at most ${TARGET_MAX_LENGTH} characters`),
+    z.regex(TARGET_PATTERN, 'must be a tool name like "cursor" or "claude-code"'),
+  );
 
 const fileEntry = z
   .string({ error: 'must be a string' })
-  .min(1, 'must not be empty')
-  .max(FILE_ENTRY_MAX_LENGTH, `must be at most ${FILE_ENTRY_MAX_LENGTH} characters`);
+  .check(z.minLength(1, 'must not be empty'), z.maxLength(FILE_ENTRY_MAX_LENGTH, `must be at most ${FILE_ENTRY_MAX_LENGTH} characters`));
 
 export const manifestSchema = z.object(
   {
     name: packageName,
     version: packageVersion,
-    description: z
-      .string({ error: 'must be a string' })
-      .max(DESCRIPTION_MAX, `must be at most ${DESCRIPTION_MAX} characters`)
-      .nullish()
-      .transform((text) => text ?? ''),
+    description: z.pipe(
+      z.nullish(z.string({ error: 'must be a string' }).check(z.maxLength(DESCRIPTION_MAX, `must be at most ${DESCRIPTION_MAX} characters`))),
+      z.transform((text: string | null | undefined) => text ?? ''),
+    ),
     targets: list(target, TARGETS_MAX, 'targets'),
     // Tags are compared case-insensitively by search, and a tag given twice once lower-cased
     // would only collide in storage.
-    tags: list(tag, TAGS_MAX, 'tags').transform((tags) => [...new Set(tags)]),
+    tags: z.pipe(list(tag, TAGS_MAX, 'tags'), z.transform((tags: string[]) => [...new Set(tags)])),
     files: list(fileEntry, PACKAGE_FILES_MAX, 'files'),
-    license: z
-      .string({ error: 'must be a string' })
-      .max(LICENSE_MAX, `must be at most ${LICENSE_MAX} characters`)
-      .nullish()
-      .transform((license) => license ?? undefined),
+    license: z.pipe(
+      z.nullish(z.string({ error: 'must be a string' }).check(z.maxLength(LICENSE_MAX, `must be at most ${LICENSE_MAX} characters`))),
+      z.transform((license: string | null | undefined) => license ?? undefined),
+    ),
   },
   { error: 'must be a JSON object' },
 );

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * Search text as PostgreSQL's web-search syntax reads it, minus what it cannot parse: there a `-`
@@ -12,15 +12,25 @@ export function searchText(q: string): string {
 }
 
 export const searchQuery = z.object({
-  q: z.string().max(256, 'must be at most 256 characters').optional().default('').transform(searchText),
-  tag: z.string().max(50, 'must be at most 50 characters').optional(),
-  target: z.string().max(50, 'must be at most 50 characters').optional(),
+  q: z.pipe(
+    z._default(z.optional(z.string().check(z.maxLength(256, 'must be at most 256 characters'))), ''),
+    z.transform(searchText),
+  ),
+  tag: z.optional(z.string().check(z.maxLength(50, 'must be at most 50 characters'))),
+  target: z.optional(z.string().check(z.maxLength(50, 'must be at most 50 characters'))),
   // Larger limits are capped rather than refused: the client may ask for "everything".
-  limit: z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be a whole number')
-    .min(1, 'must be at least 1')
-    .default(20)
-    .transform((n) => Math.min(n, 100)),
-  offset: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more').max(10_000, 'must be at most 10000').default(0),
+  limit: z._default(
+    z.pipe(
+      z.coerce.number({ error: 'must be a number' }),
+      z.pipe(z.int({ error: 'must be a whole number' }).check(z.minimum(1, 'must be at least 1')), z.transform((n: number) => Math.min(n, 100))),
+    ),
+    20,
+  ),
+  offset: z._default(
+    z.pipe(
+      z.coerce.number({ error: 'must be a number' }),
+      z.int({ error: 'must be a whole number' }).check(z.minimum(0, 'must be 0 or more'), z.maximum(10_000, 'must be at most 10000')),
+    ),
+    0,
+  ),
 });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 export const REGISTRY_ROLES = ['reader', 'publisher', 'admin'] as const;
 export type RegistryRole = (typeof REGISTRY_ROLES)[number];
@@ -8,20 +8,20 @@ export const REGISTRY_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 export const registryName = z
   .string({ error: 'must be a string' })
-  .regex(REGISTRY_NAME_PATTERN, 'must be 1 to 64 lower-case letters, digits, "-" or "_", starting with a letter or digit');
+  .check(z.regex(REGISTRY_NAME_PATTERN, 'must be 1 to 64 lower-case letters, digits, "-" or "_", starting with a letter or digit'));
 
-const description = z.string({ error: 'must be a string' }).max(1000, 'must be at most 1000 characters');
+const description = z.string({ error: 'must be a string' }).check(z.maxLength(1000, 'must be at most 1000 characters'));
 const visibility = z.enum(['public', 'private'], { error: 'must be "public" or "private"' });
 
 export const createRegistryRequest = z.object({
-  name: registryName.refine((n) => n !== DEFAULT_REGISTRY, 'is reserved'),
-  description: description.optional().default(''),
-  visibility: visibility.optional().default('public'),
+  name: registryName.check(z.refine((n) => n !== DEFAULT_REGISTRY, 'is reserved')),
+  description: z._default(z.optional(description), ''),
+  visibility: z._default(z.optional(visibility), 'public'),
 });
 
 export const updateRegistryRequest = z
-  .object({ description: description.optional(), visibility: visibility.optional() })
-  .refine((b) => b.description !== undefined || b.visibility !== undefined, 'give description and/or visibility');
+  .object({ description: z.optional(description), visibility: z.optional(visibility) })
+  .check(z.refine((b) => b.description !== undefined || b.visibility !== undefined, 'give description and/or visibility'));
 
 export const memberRequest = z.object({
   role: z.enum(REGISTRY_ROLES, { error: 'must be one of reader, publisher, admin' }),
@@ -29,25 +29,28 @@ export const memberRequest = z.object({
 
 export const TOKEN_MAX_DAYS = 365;
 export const createTokenRequest = z.object({
-  name: z
-    .string({ error: 'must be a string' })
-    .trim()
-    .min(1, 'is required')
-    .max(100, 'must be at most 100 characters')
+  name: z.string({ error: 'must be a string' }).check(
+    z.trim(),
+    z.minLength(1, 'is required'),
+    z.maxLength(100, 'must be at most 100 characters'),
     // A label shown in one line of a list: no line breaks, tabs or other control characters.
-    .regex(/^[^\u0000-\u001F\u007F]*$/, 'must not contain control characters (line breaks, tabs, NUL)'),
-  scopes: z
-    .array(z.enum(['read', 'publish'], { error: 'must be "read" or "publish"' }), { error: 'must be a list' })
-    .min(1, 'must name at least one scope')
-    .max(2, 'must name at most two scopes')
-    .transform((s) => [...new Set(s)]),
-  expires_in_days: z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be a whole number')
-    .min(1, 'must be at least 1')
-    .max(TOKEN_MAX_DAYS, `must be at most ${TOKEN_MAX_DAYS}`)
-    .optional()
-    .default(90),
+    z.regex(/^[^\u0000-\u001F\u007F]*$/, 'must not contain control characters (line breaks, tabs, NUL)'),
+  ),
+  scopes: z.pipe(
+    z
+      .array(z.enum(['read', 'publish'], { error: 'must be "read" or "publish"' }), { error: 'must be a list' })
+      .check(z.minLength(1, 'must name at least one scope'), z.maxLength(2, 'must name at most two scopes')),
+    z.transform((s: Array<'read' | 'publish'>) => [...new Set(s)]),
+  ),
+  expires_in_days: z._default(
+    z.optional(
+      z.pipe(
+        z.coerce.number({ error: 'must be a number' }),
+        z.int({ error: 'must be a whole number' }).check(z.minimum(1, 'must be at least 1'), z.maximum(TOKEN_MAX_DAYS, `must be at most ${TOKEN_MAX_DAYS}`)),
+      ),
+    ),
+    90,
+  ),
 });
 
 export type CreateRegistryRequest = z.output<typeof createRegistryRequest>;

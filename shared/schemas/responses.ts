@@ -1,12 +1,12 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 // What the API answers, per route, for the OpenAPI document: the shapes the `rfh` client decodes
 // (docs/RFH_CLIENT.md), with the JSON types it needs: ids and session numbers are integers, times
 // are RFC 3339 strings. Answers may carry more fields than listed.
 
-const time = z.iso.datetime({ offset: true }).describe('RFC 3339 time');
-const id = z.int().min(1);
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/).describe('SHA-256 of the archive, lowercase hex');
+const time = z.iso.datetime({ offset: true }).check(z.describe('RFC 3339 time'));
+const id = z.int().check(z.minimum(1));
+const sha256 = z.string().check(z.regex(/^[0-9a-f]{64}$/), z.describe('SHA-256 of the archive, lowercase hex'));
 
 export const errorBody = z.object({ error: z.string() });
 export const messageBody = z.object({ message: z.string() });
@@ -24,21 +24,21 @@ export const loginBody = z.object({
   token: z.string(),
   expires_at: time,
   user: z.object(userFields),
-  session_id: z.int().min(1).max(Number.MAX_SAFE_INTEGER).describe('The session number (an integer)'),
+  session_id: z.int().check(z.minimum(1), z.maximum(Number.MAX_SAFE_INTEGER), z.describe('The session number (an integer)')),
 });
 
-export const profileBody = z.object({ ...userFields, created_at: time, updated_at: time, last_login: time.nullable() });
+export const profileBody = z.object({ ...userFields, created_at: time, updated_at: time, last_login: z.nullable(time) });
 
-export const registerBody = loginBody.extend({ ...userFields, created_at: time });
+export const registerBody = z.extend(loginBody, { ...userFields, created_at: time });
 
 export const sessionsBody = z.object({
   sessions: z.array(
     z.object({
-      id: z.int().min(1),
+      id: z.int().check(z.minimum(1)),
       created_at: time,
       expires_at: time,
-      client_address: z.string().nullable(),
-      user_agent: z.string().nullable(),
+      client_address: z.nullable(z.string()),
+      user_agent: z.nullable(z.string()),
       current: z.boolean(),
     }),
   ),
@@ -63,7 +63,7 @@ export const packageBody = z.object({
   id,
   name: z.string(),
   description: z.string(),
-  latest: z.string().nullable(),
+  latest: z.nullable(z.string()),
   versions: z.array(z.string()),
   tags: z.array(z.string()),
   targets: z.array(z.string()),
