@@ -27,8 +27,7 @@ import {
   versionBody,
 } from './schemas/responses.js';
 
-export const ROLES = ['user', 'publisher', 'admin', 'root'] as const;
-export type Role = (typeof ROLES)[number];
+import type { Role } from './auth/roles.js';
 
 /** Who may call a route: anyone, or any signed-in user at least this role. */
 export type Access = 'public' | Role;
@@ -362,6 +361,3 @@ export function findRoute(key: RouteKey): RouteDefinition {
   return found;
 }
 
-export function roleAtLeast(role: Role, minimum: Role): boolean {
-  return ROLES.indexOf(role) >= ROLES.indexOf(minimum);
-}

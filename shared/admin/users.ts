@@ -1,7 +1,7 @@
 import type { Principal } from '../auth/Principal.js';
 import { deactivateUser } from '../auth/deleteAccount.js';
 import { badRequest, forbidden, notFound } from '../errors.js';
-import type { Role } from '../routes.js';
+import type { Role } from '../auth/roles.js';
 import type { Dependencies } from '../runtime/Dependencies.js';
 import { publicUser } from '../users/User.js';
 

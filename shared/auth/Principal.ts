@@ -1,4 +1,4 @@
-import type { Role } from '../routes.js';
+import type { Role } from './roles.js';
 
 /** Who is calling, as established by the authenticate middleware. */
 export interface Principal {

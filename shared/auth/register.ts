@@ -1,6 +1,6 @@
 import type { Principal } from './Principal.js';
 import { ApiError, forbidden } from '../errors.js';
-import { roleAtLeast } from '../routes.js';
+import { roleAtLeast } from './roles.js';
 import type { Dependencies } from '../runtime/Dependencies.js';
 import type { RegisterRequest } from '../users/schemas.js';
 import { publicUser, type UserRecord } from '../users/User.js';

@@ -3,7 +3,7 @@ import { crc32, createInflateRaw } from 'node:zlib';
 import { Minimatch, type MinimatchOptions } from 'minimatch';
 import { extract as tarExtract, type Extract, type Header } from 'tar-stream';
 import { ApiError, badRequest } from '../errors.js';
-import { checkStructure } from '../http/validation.js';
+import { checkStructure } from '../validation.js';
 import { manifestSchema, PACKAGE_FILES_MAX, type Manifest, type ManifestClaims } from './manifest.js';
 
 // Server-side checks of a published .tgz. They repeat the rfh client's own checks because a

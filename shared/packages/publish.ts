@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Principal } from '../auth/Principal.js';
 import { badRequest } from '../errors.js';
-import { parseWith } from '../http/validation.js';
+import { parseWith } from '../validation.js';
 import { logger } from '../observability/telemetry.js';
 import type { PublishOutcome } from '../ports/PackageRepo.js';
 import { ensureOwnScope } from '../registries/ownScope.js';

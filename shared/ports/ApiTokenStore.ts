@@ -1,4 +1,4 @@
-import type { Role } from '../routes.js';
+import type { Role } from '../auth/roles.js';
 
 /** What authentication needs of an API token, stored under the SHA-256 of its secret. */
 export interface ApiTokenGrant {

@@ -1,4 +1,4 @@
-import type { Role } from '../routes.js';
+import type { Role } from '../auth/roles.js';
 import type { AuthStateChange } from './UserRepo.js';
 
 /** One signed-in session, stored under the SHA-256 of its token (never the token itself). */

@@ -1,4 +1,4 @@
-import type { Role } from '../routes.js';
+import type { Role } from '../auth/roles.js';
 import type { UserRecord } from '../users/User.js';
 import type { UserRevocation } from './RevocationOutbox.js';
 

@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/Principal.js';
-import { roleAtLeast } from '../routes.js';
+import { roleAtLeast } from '../auth/roles.js';
 
 /**
  * Who is looking, as far as private registries are concerned. An API token sees private

@@ -1,7 +1,7 @@
 import type { Principal } from '../auth/Principal.js';
 import { ApiError } from '../errors.js';
 import type { AuditContext } from '../ports/RegistryRepo.js';
-import { roleAtLeast } from '../routes.js';
+import { roleAtLeast } from '../auth/roles.js';
 import type { Dependencies } from '../runtime/Dependencies.js';
 import { DEFAULT_REGISTRY, registryOfPackage } from './Registry.js';
 import { viewerOf } from './Viewer.js';

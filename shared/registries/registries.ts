@@ -4,7 +4,7 @@ import { generateApiToken } from '../auth/apiTokens.js';
 import { applyRevocationNow } from '../auth/revocations.js';
 import { ApiError, forbidden, notFound } from '../errors.js';
 import type { ApiTokenRecord, AuditContext, AuditRecord, RegistryMember } from '../ports/RegistryRepo.js';
-import { roleAtLeast } from '../routes.js';
+import { roleAtLeast } from '../auth/roles.js';
 import type { Dependencies } from '../runtime/Dependencies.js';
 import {
   registryBody,

@@ -1,4 +1,4 @@
-import type { Role } from '../routes.js';
+import type { Role } from '../auth/roles.js';
 
 /** A user as stored. passwordHash never leaves the use cases. */
 export interface UserRecord {

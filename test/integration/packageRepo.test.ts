@@ -5,7 +5,7 @@ import type { Principal } from '../../shared/auth/Principal.js';
 import { migrate } from '../../shared/db/migrate.js';
 import { migrations } from '../../shared/db/migrations/index.js';
 import { manifestSchema } from '../../shared/packages/manifest.js';
-import type { Role } from '../../shared/routes.js';
+import type { Role } from '../../shared/auth/roles.js';
 import { ANONYMOUS } from '../../shared/registries/Viewer.js';
 import { blankDatabaseEngines, databaseEngines, type TestDatabase } from '../support/stores.js';
 

@@ -14,7 +14,7 @@ import type { Principal } from '../../shared/auth/Principal.js';
 import { publish } from '../../shared/packages/publish.js';
 import { parsePublishForm } from '../../shared/packages/publishForm.js';
 import type { BlobStore } from '../../shared/ports/BlobStore.js';
-import type { Role } from '../../shared/routes.js';
+import type { Role } from '../../shared/auth/roles.js';
 import type { Dependencies } from '../../shared/runtime/Dependencies.js';
 import { startEmulatedS3 } from '../support/emulatedS3.js';
 import { databaseEngines, type TestDatabase } from '../support/stores.js';

@@ -6,7 +6,7 @@ import { PgUserRepo } from '../../shared/adapters/postgres/PgUserRepo.js';
 import type { Principal } from '../../shared/auth/Principal.js';
 import type { AuditContext } from '../../shared/ports/RegistryRepo.js';
 import { ANONYMOUS, viewerOf } from '../../shared/registries/Viewer.js';
-import type { Role } from '../../shared/routes.js';
+import type { Role } from '../../shared/auth/roles.js';
 import { applySideEffects } from '../../shared/sideEffects/applySideEffects.js';
 import { databaseEngines, type TestDatabase } from '../support/stores.js';
 

@@ -1,6 +1,6 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ApiTokenGrant, ApiTokenStore } from '../../ports/ApiTokenStore.js';
-import type { Role } from '../../routes.js';
+import type { Role } from '../../auth/roles.js';
 import { callDynamo } from './dynamoErrors.js';
 import { fromItem, toItem } from './items.js';
 import { apiTokenKey } from './sessionsTable.js';

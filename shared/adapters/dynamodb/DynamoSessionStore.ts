@@ -9,7 +9,7 @@ import {
   type DynamoDBClient,
   type QueryCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import type { Role } from '../../routes.js';
+import type { Role } from '../../auth/roles.js';
 import type { AuthStateChange } from '../../ports/UserRepo.js';
 import { SessionCollisionError, type Session, type SessionLookup, type SessionStore, type UserAuthState } from '../../ports/SessionStore.js';
 import { callDynamo, isConditionFailed, unprocessedKeysError } from './dynamoErrors.js';

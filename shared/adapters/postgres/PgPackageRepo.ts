@@ -4,7 +4,7 @@ import { latestOf, sortVersionsNewestFirst, type PackageRecord, type PackageSumm
 import { compareVersions, precedenceKey } from '../../packages/manifest.js';
 import type { Database, SqlClient } from '../../ports/Database.js';
 import type { NewVersion, PackageRepo, PublishIntent, PublishOutcome, SearchQuery } from '../../ports/PackageRepo.js';
-import { roleAtLeast, type Role } from '../../routes.js';
+import { roleAtLeast, type Role } from '../../auth/roles.js';
 import type { AuditContext } from '../../ports/RegistryRepo.js';
 import { DEFAULT_REGISTRY, registryOfPackage, type RegistryRole } from '../../registries/Registry.js';
 import { ANONYMOUS, viewerOf, visibleRegistrySql, viewerParams, type Viewer } from '../../registries/Viewer.js';

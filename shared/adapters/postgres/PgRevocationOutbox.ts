@@ -1,7 +1,7 @@
 import type { SqlClient, Database } from '../../ports/Database.js';
 import type { AuditContext } from '../../ports/RegistryRepo.js';
 import type { PendingRevocation, RevocationOutbox } from '../../ports/RevocationOutbox.js';
-import type { Role } from '../../routes.js';
+import type { Role } from '../../auth/roles.js';
 import { appendAudit } from './auditLog.js';
 
 /** What one change revokes, written in that change's transaction by `revokeInTransaction`. */

@@ -2,7 +2,7 @@ import { conflict } from '../../errors.js';
 import { constraintName, sqlState, UNIQUE_VIOLATION, type Database } from '../../ports/Database.js';
 import type { UserRevocation } from '../../ports/RevocationOutbox.js';
 import type { AuthStateChange, NewUser, UserRepo } from '../../ports/UserRepo.js';
-import type { Role } from '../../routes.js';
+import type { Role } from '../../auth/roles.js';
 import { toDate } from './columns.js';
 import { revokeInTransaction } from './PgRevocationOutbox.js';
 import type { UserRecord } from '../../users/User.js';

@@ -1,5 +1,5 @@
 import type * as z from 'zod/mini';
-import { badRequest } from '../errors.js';
+import { badRequest } from './errors.js';
 
 /**
  * How deeply a request body or a manifest may nest. The API's own documents are two levels deep;

@@ -1,0 +1,59 @@
+// The layering of the code (docs/ARCHITECTURE.md), checked by `npm test` (npm run lint:deps):
+// route table -> functions -> middleware (shared/http) -> use cases and domain -> ports
+// <- adapters, with the runtime wiring (shared/runtime) choosing adapters for ports.
+
+/** Use cases and domain modules: they know nothing of HTTP, AWS or SQL drivers. */
+const DOMAIN = '^shared/(auth|packages|registries|users|admin|schemas|sideEffects)/|^shared/(errors|validation|config|health)[.]ts$';
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'domain-without-http',
+      comment: 'Use cases answer with values and ApiErrors; the middleware in shared/http turns them into HTTP. A use case never imports it.',
+      severity: 'error',
+      from: { path: DOMAIN },
+      to: { path: '^shared/http/' },
+    },
+    {
+      name: 'domain-without-adapters',
+      comment: 'Use cases reach stores only through ports (shared/ports); the runtime picks the adapters.',
+      severity: 'error',
+      from: { path: DOMAIN },
+      to: { path: '^shared/adapters/' },
+    },
+    {
+      name: 'ports-are-interfaces',
+      comment: 'A port names what a use case needs in domain terms: no HTTP, no adapters, no wiring, not the route table.',
+      severity: 'error',
+      from: { path: '^shared/ports/' },
+      to: { path: '^shared/(http|adapters|runtime)/|^shared/routes[.]ts$' },
+    },
+    {
+      name: 'adapters-serve-no-http',
+      comment: 'Adapters implement ports; HTTP is the middleware’s business.',
+      severity: 'error',
+      from: { path: '^shared/adapters/' },
+      to: { path: '^shared/http/|^functions/' },
+    },
+    {
+      name: 'functions-are-thin',
+      comment: 'A route function names its route and calls a use case; it never builds or touches an adapter. (The SQS consumer in functions/queues reads its messages with the queue adapter’s parser.)',
+      severity: 'error',
+      from: { path: '^functions/', pathNot: '^functions/queues/' },
+      to: { path: '^shared/adapters/|^shared/runtime/awsDependencies[.]ts$' },
+    },
+    {
+      name: 'lambda-code-without-local-stores',
+      comment: 'PGlite, dynalite and the folder store are for npm start: nothing a Lambda bundles may import scripts/.',
+      severity: 'error',
+      from: { path: '^(shared|functions)/' },
+      to: { path: '^scripts/' },
+    },
+  ],
+  options: {
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: 'node_modules' },
+  },
+};
