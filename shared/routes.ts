@@ -185,7 +185,7 @@ export const routes = [
     method: 'POST', path: '/v1/packages', handler: 'packages/publish', access: 'user', apiTokens: 'publish',
     rateLimitPerMinute: 30, maxBodyBytes: PUBLISH_BODY_LIMIT, memoryMb: 1024, timeoutSeconds: 15,
     summary: 'Publish a package version (multipart: manifest + archive)',
-    uses: ['postgres', 'blobs'],
+    uses: ['postgres', 'blobWrites'],
     rawBody: {
       contentType: 'multipart/form-data',
       parts: {

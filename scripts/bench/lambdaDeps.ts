@@ -22,9 +22,11 @@ export function provideBenchDependencies(env: NodeJS.ProcessEnv): { close(): Pro
   let raw: ReturnType<typeof createDynamoClient> | undefined;
   provideDependencies(async () => {
     raw = createDynamoClient(env);
+    const blobs = new FsBlobStore(required(env, 'RFH_BENCH_BLOBS_DIR'));
     built = assembleDependencies({
       db: new PgDatabase({ connectionString: required(env, 'DATABASE_URL'), maxConnections: 2 }),
-      blobs: new FsBlobStore(required(env, 'RFH_BENCH_BLOBS_DIR')),
+      blobs,
+      blobWrites: blobs,
       passwords: new Argon2PasswordHasher(),
       dynamoClient: raw,
       sessionsTable: env.SESSIONS_TABLE ?? 'rfh-sessions',

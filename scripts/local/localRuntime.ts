@@ -121,7 +121,9 @@ export async function openLocalRuntime(options: LocalRuntimeOptions): Promise<Lo
 
     const deps = assembleDependencies({
       db,
+      // One store serves both: downloads and the probe read it, publishes write to it.
       blobs,
+      blobWrites: blobs,
       passwords: new Argon2PasswordHasher(),
       dynamoClient: raw,
       sessionsTable,

@@ -39,7 +39,7 @@ export async function publish(deps: Dependencies, caller: Principal, body: Buffe
   await ensureOwnScope(deps, caller, manifest.name, { actor: caller, sourceIp });
   const sha256 = createHash('sha256').update(form.archive).digest('hex');
   await deps.packages.checkPublish({ name: manifest.name, version: manifest.version, sha256, publisher: caller });
-  const staged = await deps.blobs.stage(sha256, form.archive);
+  const staged = await deps.blobWrites.stage(sha256, form.archive);
   let outcome: PublishOutcome;
   try {
     outcome = await deps.packages.publish({

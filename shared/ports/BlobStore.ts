@@ -39,7 +39,19 @@ export const ALREADY_STORED: StagedBlob = Object.freeze({
   discard: async () => {},
 });
 
-export interface BlobStore {
+/**
+ * What routes that only read archives need (the health probe, downloads), so that their functions
+ * can be built with a read-only adapter, lighter than the whole store.
+ */
+export interface BlobReader {
+  /** The blob's bytes or a short-lived URL to them; null when the hash is not stored. */
+  download(sha256: string): Promise<BlobDownload | null>;
+  /** Resolves when the store answers (the health probe). */
+  ping(): Promise<void>;
+}
+
+/** The whole archive store: reads, and the writes a publish makes. */
+export interface BlobStore extends BlobReader {
   /**
    * Stores bytes under their hash unless that hash is already stored: an existing blob is never
    * overwritten (the caller has checked that `sha256` is the hash of `bytes`).
@@ -50,6 +62,4 @@ export interface BlobStore {
    * hash is already stored nothing is written (ALREADY_STORED).
    */
   stage(sha256: string, bytes: Uint8Array): Promise<StagedBlob>;
-  download(sha256: string): Promise<BlobDownload | null>;
-  ping(): Promise<void>;
 }

@@ -1,26 +1,12 @@
-import type { BlobDownload, BlobStore, StagedBlob } from '../ports/BlobStore.js';
+import type { BlobDownload, BlobReader, BlobStore, StagedBlob } from '../ports/BlobStore.js';
 import type { StoreGuard } from './StoreGuard.js';
 
-/** A BlobStore whose calls go through the blobs StoreGuard. */
-export class GuardedBlobStore implements BlobStore {
+/** A BlobReader whose calls go through the blobs StoreGuard. */
+export class GuardedBlobReader implements BlobReader {
   constructor(
-    private readonly inner: BlobStore,
-    private readonly guard: StoreGuard,
+    protected readonly inner: BlobReader,
+    protected readonly guard: StoreGuard,
   ) {}
-
-  put(sha256: string, bytes: Uint8Array): Promise<void> {
-    return this.guard.run(() => this.inner.put(sha256, bytes));
-  }
-
-  async stage(sha256: string, bytes: Uint8Array): Promise<StagedBlob> {
-    const staged = await this.guard.run(() => this.inner.stage(sha256, bytes));
-    if (!staged.staged) return staged; // nothing written, nothing to call
-    return {
-      staged: true,
-      promote: () => this.guard.run(() => staged.promote()),
-      discard: () => this.guard.run(() => staged.discard()),
-    };
-  }
 
   download(sha256: string): Promise<BlobDownload | null> {
     return this.guard.run(() => this.inner.download(sha256));
@@ -28,5 +14,29 @@ export class GuardedBlobStore implements BlobStore {
 
   ping(): Promise<void> {
     return this.guard.run(() => this.inner.ping());
+  }
+}
+
+/** A BlobStore whose calls go through the blobs StoreGuard. */
+export class GuardedBlobStore extends GuardedBlobReader implements BlobStore {
+  constructor(
+    private readonly store: BlobStore,
+    guard: StoreGuard,
+  ) {
+    super(store, guard);
+  }
+
+  put(sha256: string, bytes: Uint8Array): Promise<void> {
+    return this.guard.run(() => this.store.put(sha256, bytes));
+  }
+
+  async stage(sha256: string, bytes: Uint8Array): Promise<StagedBlob> {
+    const staged = await this.guard.run(() => this.store.stage(sha256, bytes));
+    if (!staged.staged) return staged; // nothing written, nothing to call
+    return {
+      staged: true,
+      promote: () => this.guard.run(() => staged.promote()),
+      discard: () => this.guard.run(() => staged.discard()),
+    };
   }
 }

@@ -4,7 +4,7 @@ import type { AppConfig } from '../config.js';
 import type { Database } from '../ports/Database.js';
 import type { LoginThrottle, SessionStore } from '../ports/SessionStore.js';
 import type { ApiTokenStore } from '../ports/ApiTokenStore.js';
-import type { BlobStore } from '../ports/BlobStore.js';
+import type { BlobReader, BlobStore } from '../ports/BlobStore.js';
 import type { RegistryRepo } from '../ports/RegistryRepo.js';
 import type { RevocationOutbox } from '../ports/RevocationOutbox.js';
 import type { PackageRepo } from '../ports/PackageRepo.js';
@@ -26,7 +26,10 @@ export interface Dependencies {
   /** Revocations committed in SQL that DynamoDB must still take (shared/auth/revocations.ts). */
   revocations: RevocationOutbox;
   apiTokens: ApiTokenStore;
-  blobs: BlobStore;
+  /** Archives, to read (downloads, the health probe). */
+  blobs: BlobReader;
+  /** The archive store with its writes (publishing). */
+  blobWrites: BlobStore;
   sessions: SessionStore;
   loginThrottle: LoginThrottle;
   tokens: TokenService;

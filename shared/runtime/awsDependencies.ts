@@ -9,9 +9,9 @@ import { PgUserRepo } from '../adapters/postgres/PgUserRepo.js';
 import type { PasswordHasher } from '../auth/PasswordHasher.js';
 import { TokenService } from '../auth/TokenService.js';
 import { configFromEnv } from '../config.js';
-import type { BlobStore } from '../ports/BlobStore.js';
+import type { BlobReader, BlobStore } from '../ports/BlobStore.js';
 import type { Database } from '../ports/Database.js';
-import { GuardedBlobStore } from '../resilience/GuardedBlobStore.js';
+import { GuardedBlobReader, GuardedBlobStore } from '../resilience/GuardedBlobStore.js';
 import { GuardedDatabase } from '../resilience/GuardedDatabase.js';
 import { guardSdkClient } from '../resilience/guardSdkClient.js';
 import { boundedRequestHandler } from '../resilience/sdkTimeouts.js';
@@ -71,8 +71,10 @@ export function createSqsClient(options: { endpoint?: string } = {}): SQSClient 
 export function assembleDependencies(opts: {
   /** Without it, the postgres port is absent (a function whose route does not use it). */
   db?: Database;
-  /** Without it, the blobs port is absent. */
-  blobs?: BlobStore;
+  /** Archives to read; without it, the blobs port is absent. */
+  blobs?: BlobReader;
+  /** The archive store with its writes; without it, the blobWrites port is absent. */
+  blobWrites?: BlobStore;
   /** Without it, the passwords port is absent. */
   passwords?: PasswordHasher;
   dynamoClient: DynamoDBClient;
@@ -98,7 +100,8 @@ export function assembleDependencies(opts: {
     registries: db ? new PgRegistryRepo(db, config.registryCapPerUser) : absentPort('postgres'),
     revocations: db ? new PgRevocationOutbox(db) : absentPort('postgres'),
     apiTokens: new DynamoApiTokenStore(dynamo, opts.sessionsTable),
-    blobs: opts.blobs ? new GuardedBlobStore(opts.blobs, guards.blobs) : absentPort('blobs'),
+    blobs: opts.blobs ? new GuardedBlobReader(opts.blobs, guards.blobs) : absentPort('blobs'),
+    blobWrites: opts.blobWrites ? new GuardedBlobStore(opts.blobWrites, guards.blobs) : absentPort('blobWrites'),
     sessions: new DynamoSessionStore(dynamo, opts.sessionsTable),
     loginThrottle: new DynamoLoginThrottle(dynamo, opts.sessionsTable, config.loginThrottle.windowSeconds),
     tokens: new TokenService(opts.jwtSecret, config.sessionTtlSeconds),
@@ -143,12 +146,16 @@ async function awsDatabase(env: NodeJS.ProcessEnv): Promise<Database> {
  * the ports the function's route uses. Each optional adapter sits behind a test of
  * `process.env.RFH_BUNDLE_<PORT>`, which the stack's bundling sets to "without" for a port the
  * route does not use: esbuild then drops the branch and the adapter's code (the S3 client, the
- * database driver, argon2) never enters that function's bundle.
+ * database driver, argon2) never enters that function's bundle. Reading archives (`blobs`) takes
+ * the light S3BlobReader; only a route that writes them (`blobWrites`) gets the S3 client.
  */
 export async function createAwsDependencies(uses: readonly Port[] = PORTS, env: NodeJS.ProcessEnv = process.env): Promise<Dependencies> {
-  const [db, blobs, passwords] = await Promise.all([
+  const [db, blobs, blobWrites, passwords] = await Promise.all([
     process.env.RFH_BUNDLE_POSTGRES !== 'without' && uses.includes('postgres') ? awsDatabase(env) : undefined,
     process.env.RFH_BUNDLE_BLOBS !== 'without' && uses.includes('blobs')
+      ? import('../adapters/s3/S3BlobReader.js').then(({ createS3BlobReader }) => createS3BlobReader(env))
+      : undefined,
+    process.env.RFH_BUNDLE_BLOBWRITES !== 'without' && uses.includes('blobWrites')
       ? import('../adapters/s3/S3BlobStore.js').then(
           ({ S3BlobStore, createS3Client }) => new S3BlobStore(createS3Client(env), required(env, 'BLOBS_BUCKET'), { prefix: env.BLOBS_PREFIX }),
         )
@@ -160,6 +167,7 @@ export async function createAwsDependencies(uses: readonly Port[] = PORTS, env: 
   return assembleDependencies({
     db,
     blobs,
+    blobWrites,
     passwords,
     dynamoClient: createDynamoClient(env),
     sessionsTable: required(env, 'SESSIONS_TABLE'),

@@ -6,16 +6,18 @@ import type { Dependencies } from './Dependencies.js';
  * entry lists the ones its use case needs in `uses`; a Lambda function then builds, and its
  * bundle then holds, only those adapters:
  * - postgres: the database and the repositories on it (pg, or the RDS Data API client)
- * - blobs: the archive store (the S3 client)
+ * - blobs: reading archives: download and the health probe (a light read-only S3 adapter, no S3 client)
+ * - blobWrites: the whole archive store, writes included (the S3 client): publishing
  * - passwords: argon2 hashing (a native module)
  */
-export const PORTS = ['postgres', 'blobs', 'passwords'] as const;
+export const PORTS = ['postgres', 'blobs', 'blobWrites', 'passwords'] as const;
 export type Port = (typeof PORTS)[number];
 
 /** Which fields of Dependencies each port provides. */
 export const PORT_FIELDS = {
   postgres: ['db', 'users', 'packages', 'registries', 'revocations'],
   blobs: ['blobs'],
+  blobWrites: ['blobWrites'],
   passwords: ['passwords'],
 } as const satisfies Record<Port, ReadonlyArray<keyof Dependencies>>;
 

@@ -47,9 +47,11 @@ describe('work after the response, as Lambda runs it', () => {
     raw = createDynamoClient({}, dynamo.endpoint);
     await ensureSessionsTable(raw, 'rfh-sessions');
     blobs = await mkdtemp(join(tmpdir(), 'rfh-handoff-'));
+    const store = new FsBlobStore(blobs);
     deps = assembleDependencies({
       db,
-      blobs: new FsBlobStore(blobs),
+      blobs: store,
+      blobWrites: store,
       passwords: new Argon2PasswordHasher(),
       dynamoClient: raw,
       sessionsTable: 'rfh-sessions',

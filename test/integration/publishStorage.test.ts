@@ -105,7 +105,7 @@ describe.each(cases)('publish storage on $label', ({ db, blobs }) => {
     t = await db.open();
     b = await blobs.open();
     const packages = new PgPackageRepo(t.db);
-    deps = { db: t.db, packages, registries: new PgRegistryRepo(t.db, 10), blobs: b.store } as unknown as Dependencies;
+    deps = { db: t.db, packages, registries: new PgRegistryRepo(t.db, 10), blobs: b.store, blobWrites: b.store } as unknown as Dependencies;
     await person('ann', 'publisher');
     await person('ben', 'publisher');
     await person('cid', 'user');
@@ -188,8 +188,8 @@ describe.each(cases)('publish storage on $label', ({ db, blobs }) => {
         return { ...staged, staged: staged.staged, discard: () => staged.discard(), promote: () => Promise.reject(new Error('blob store down')) };
       },
     };
-    const saved = deps.blobs;
-    deps.blobs = failing;
+    const saved = deps.blobWrites;
+    deps.blobWrites = failing;
     try {
       const failed = await attempt(people.ann!, 'stored-pkg', '7.0.0');
       expect(String((failed as { error?: unknown }).error)).toContain('blob store down');
@@ -197,7 +197,7 @@ describe.each(cases)('publish storage on $label', ({ db, blobs }) => {
       const { rows } = await t.db.query("SELECT 1 FROM registry.package_versions WHERE version = '7.0.0'");
       expect(rows).toEqual([]);
     } finally {
-      deps.blobs = saved;
+      deps.blobWrites = saved;
     }
   });
 

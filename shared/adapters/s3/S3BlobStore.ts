@@ -10,9 +10,20 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { StoreUnavailableError } from '../../errors.js';
-import { isSdkUnavailable } from '../../resilience/sdkErrors.js';
 import { boundedRequestHandler } from '../../resilience/sdkTimeouts.js';
-import { ALREADY_STORED, assertSha256, type BlobDownload, type BlobStore, type StagedBlob } from '../../ports/BlobStore.js';
+import { ALREADY_STORED, type BlobDownload, type BlobStore, type StagedBlob } from '../../ports/BlobStore.js';
+import {
+  ARCHIVE_CONTENT_TYPE,
+  DEFAULT_ARCHIVE_PREFIX,
+  DEFAULT_DOWNLOAD_URL_SECONDS,
+  EMULATOR_CREDENTIALS,
+  S3_MAX_ATTEMPTS,
+  S3_TIMEOUTS,
+  archiveKey,
+  toS3StoreError,
+} from './archiveObjects.js';
+
+export { toS3StoreError };
 
 interface AwsLikeError {
   name?: unknown;
@@ -39,19 +50,6 @@ const isAlreadyExists = (err: unknown) => nameOf(err) === 'PreconditionFailed' |
 /** Another conditional write to the same key is in flight; S3 asks to retry. */
 const isConditionalConflict = (err: unknown) =>
   nameOf(err) === 'ConditionalRequestConflict' || statusOf(err) === 409;
-
-/**
- * Maps an S3 failure. Throttling (SlowDown, 429), server errors (5xx), timeouts (TimeoutError,
- * RequestTimeout, 408) and network failures (ECONNREFUSED, ECONNRESET, …) mean "unavailable now"
- * (isSdkUnavailable, the SDK's own retry classes). Everything else is rethrown as it is, to end as
- * a logged 500 that the breaker does not count: errors about the request or the configuration
- * (AccessDenied, InvalidRequest, NoSuchBucket: any other 4xx), missing credentials, and errors in
- * our own code (TypeError).
- */
-export function toS3StoreError(err: unknown): unknown {
-  if (err instanceof StoreUnavailableError) return err;
-  return isSdkUnavailable(err) ? new StoreUnavailableError('blobs', err) : err;
-}
 
 const CONFLICT_RETRIES = 3;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -89,18 +87,17 @@ export class S3BlobStore implements BlobStore {
     private readonly bucket: string,
     options: S3BlobStoreOptions = {},
   ) {
-    this.prefix = options.prefix ?? 'archives/';
+    this.prefix = options.prefix ?? DEFAULT_ARCHIVE_PREFIX;
     this.stagingPrefix = options.stagingPrefix ?? DEFAULT_STAGING_PREFIX;
     if (this.stagingPrefix.startsWith(this.prefix) || this.prefix.startsWith(this.stagingPrefix)) {
       throw new Error('The staging prefix must lie outside the archive prefix');
     }
-    this.downloadUrlSeconds = options.downloadUrlSeconds ?? 300;
+    this.downloadUrlSeconds = options.downloadUrlSeconds ?? DEFAULT_DOWNLOAD_URL_SECONDS;
   }
 
   /** The object key of a blob. */
   key(sha256: string): string {
-    assertSha256(sha256);
-    return `${this.prefix}${sha256.slice(0, 2)}/${sha256}.tgz`;
+    return archiveKey(this.prefix, sha256);
   }
 
   private async send<T>(fn: () => Promise<T>): Promise<T> {
@@ -128,7 +125,7 @@ export class S3BlobStore implements BlobStore {
       Key: key,
       Body: bytes,
       ContentLength: bytes.byteLength,
-      ContentType: 'application/gzip',
+      ContentType: ARCHIVE_CONTENT_TYPE,
       CacheControl: 'public, max-age=31536000, immutable',
       ChecksumSHA256: Buffer.from(sha256, 'hex').toString('base64'),
       ...(conditional ? { IfNoneMatch: '*' } : {}),
@@ -210,7 +207,7 @@ export class S3BlobStore implements BlobStore {
     const url = await this.send(() =>
       getSignedUrl(
         this.client,
-        new GetObjectCommand({ Bucket: this.bucket, Key: key, ResponseContentType: 'application/gzip' }),
+        new GetObjectCommand({ Bucket: this.bucket, Key: key, ResponseContentType: ARCHIVE_CONTENT_TYPE }),
         { expiresIn: this.downloadUrlSeconds },
       ),
     );
@@ -235,13 +232,11 @@ export function createS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
           endpoint,
           forcePathStyle: true,
           region: env.AWS_REGION ?? 'us-east-1',
-          credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+          credentials: { ...EMULATOR_CREDENTIALS },
         }
       : {}),
-    // Three attempts of at most 2 s each (enforced): a hanging S3 ends a download (10 s route) or
-    // a publish (15 s) with the store's 503 after about 6 s. An archive (at most 4.4 MiB) uploads
-    // to S3 in the region in a fraction of that.
-    maxAttempts: 3,
-    requestHandler: boundedRequestHandler({ connectTimeoutMs: 1000, requestTimeoutMs: 2000 }),
+    // Three attempts of at most 2 s each (enforced; S3_TIMEOUTS says why).
+    maxAttempts: S3_MAX_ATTEMPTS,
+    requestHandler: boundedRequestHandler(S3_TIMEOUTS),
   });
 }
