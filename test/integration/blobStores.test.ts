@@ -7,12 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3BlobReader, createS3BlobReader } from '../../shared/adapters/s3/S3BlobReader.js';
 import { S3BlobStore, createS3Client } from '../../shared/adapters/s3/S3BlobStore.js';
-import type { BlobStore } from '../../shared/ports/BlobStore.js';
+import type { BlobReader, BlobStore } from '../../shared/ports/BlobStore.js';
 import { FsBlobStore, STAGING_DIR } from '../../scripts/local/FsBlobStore.js';
 import { StoreUnavailableError } from '../../shared/errors.js';
 
-// The BlobStore contract, against the local disk and against S3 emulated by s3rver over HTTP.
+// The BlobStore contract, against the local disk and against S3 emulated by s3rver over HTTP; the
+// read side of it also against S3BlobReader, the read-only adapter of the health and download routes.
 
 interface S3rverInstance {
   run(): Promise<AddressInfo>;
@@ -47,6 +49,8 @@ const tempDir = async (label: string) => {
 let fsRoot: string;
 let s3rver: S3rverInstance;
 let s3: S3Client;
+let s3Endpoint: string;
+let reader: S3BlobReader;
 const engines: Record<'fs' | 's3', Engine> = {} as Record<'fs' | 's3', Engine>;
 const bucket = 'rfh-blobs-test';
 const lastUrls: string[] = [];
@@ -68,7 +72,9 @@ beforeAll(async () => {
 
   s3rver = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: await tempDir('s3rver') });
   const { port } = await s3rver.run();
-  s3 = createS3Client({ S3_ENDPOINT: `http://127.0.0.1:${port}` });
+  s3Endpoint = `http://127.0.0.1:${port}`;
+  s3 = createS3Client({ S3_ENDPOINT: s3Endpoint });
+  reader = createS3BlobReader({ S3_ENDPOINT: s3Endpoint, BLOBS_BUCKET: bucket });
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const s3Store = new S3BlobStore(s3, bucket, { downloadUrlSeconds: 120 });
   engines.s3 = {
@@ -90,6 +96,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   s3?.destroy();
+  reader?.destroy();
   if (s3rver) {
     const closed = s3rver.close();
     s3rver.httpServer?.closeAllConnections(); // fetch's keep-alive sockets would hold close open
@@ -314,5 +321,94 @@ describe('S3BlobStore specifics', () => {
     await expect(store.download('0'.repeat(64))).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(Date.now() - started).toBeLessThan(10_000);
     dead.destroy();
+  });
+});
+
+describe('S3BlobReader on s3rver: the read side of the contract, without the S3 client', () => {
+  /** Follows a download answer to the bytes, as a client would. */
+  async function fetchBytes(hash: string, from: BlobReader) {
+    const d = await from.download(hash);
+    if (!d) return null;
+    if (d.kind !== 'redirect') throw new Error('S3BlobReader must answer with a redirect');
+    const res = await fetch(d.url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/gzip');
+    return { url: new URL(d.url), bytes: new Uint8Array(await res.arrayBuffer()) };
+  }
+
+  it('answers ping (HeadBucket)', async () => {
+    await expect(reader.ping()).resolves.toBeUndefined();
+  });
+
+  it('hands out a presigned URL that downloads the bytes S3BlobStore stored, for the content-addressed key', async () => {
+    const { bytes, hash } = blob('read by the light reader');
+    await engines.s3.store.put(hash, bytes);
+    const got = await fetchBytes(hash, reader);
+    expect(got?.bytes).toEqual(bytes);
+    expect(got?.url.pathname).toBe(`/${bucket}/archives/${hash.slice(0, 2)}/${hash}.tgz`);
+    expect(got?.url.searchParams.get('X-Amz-Expires')).toBe('300');
+    expect(got?.url.searchParams.get('response-content-type')).toBe('application/gzip');
+    expect(got?.url.searchParams.get('X-Amz-SignedHeaders')).toBe('host');
+    // The same object, the same parameters as the SDK's presigned URL.
+    const sdk = await fetchBytes(hash, new S3BlobStore(s3, bucket));
+    expect(sdk?.bytes).toEqual(bytes);
+    const params = (u: URL) => [...u.searchParams.keys()].sort();
+    expect(params(got!.url)).toEqual(params(sdk!.url));
+  });
+
+  it('answers null for a hash it does not hold (HeadObject 404), and for a staged archive not yet promoted', async () => {
+    expect(await reader.download('0'.repeat(64))).toBeNull();
+    const { bytes, hash } = blob('staged, not promoted: invisible to the reader');
+    const staged = await engines.s3.store.stage(hash, bytes);
+    expect(await reader.download(hash)).toBeNull();
+    await staged.promote();
+    expect((await fetchBytes(hash, reader))?.bytes).toEqual(bytes);
+    await staged.discard();
+  });
+
+  it('reads under another prefix when told to', async () => {
+    const other = new S3BlobStore(s3, bucket, { prefix: 'elsewhere/' });
+    const { bytes, hash } = blob('under another prefix');
+    await other.put(hash, bytes);
+    expect(await reader.download(hash)).toBeNull();
+    const prefixed = createS3BlobReader({ S3_ENDPOINT: s3Endpoint, BLOBS_BUCKET: bucket, BLOBS_PREFIX: 'elsewhere/' });
+    try {
+      expect((await fetchBytes(hash, prefixed))?.bytes).toEqual(bytes);
+    } finally {
+      prefixed.destroy();
+    }
+  });
+
+  it('fails the probe of a bucket that does not exist, as a misconfiguration (not "unavailable")', async () => {
+    const missing = createS3BlobReader({ S3_ENDPOINT: s3Endpoint, BLOBS_BUCKET: 'no-such-bucket' });
+    try {
+      const err = await missing.ping().catch((e: unknown) => e);
+      expect(err).toMatchObject({ name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+      expect(err).not.toBeInstanceOf(StoreUnavailableError);
+    } finally {
+      missing.destroy();
+    }
+  });
+
+  it('rejects hashes that are not 64 lowercase hex characters', async () => {
+    for (const bad of ['', 'abc', '../'.repeat(22).slice(0, 64), 'A'.repeat(64), `${'a'.repeat(63)}/`]) {
+      await expect(reader.download(bad)).rejects.toThrow(/Invalid blob hash/);
+    }
+  });
+
+  it('reports an S3 that refuses connections as unavailable, within the bounded retries', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise<void>((resolve) => probe.close(() => resolve())); // nothing listens there now
+    const dead = createS3BlobReader({ S3_ENDPOINT: `http://127.0.0.1:${port}`, BLOBS_BUCKET: bucket });
+    try {
+      const started = Date.now();
+      await expect(dead.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(dead.download('0'.repeat(64))).rejects.toBeInstanceOf(StoreUnavailableError);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      dead.destroy();
+    }
   });
 });
