@@ -16,6 +16,9 @@ import { synthesize, type Synthesized } from './support.js';
 
 /** A bundle bigger than this has pulled in something it should not. */
 const MAX_BUNDLE_BYTES = 3 * 1024 * 1024;
+/** The functions that only read, and what each may weigh: code with node_modules, without source maps. */
+const READ_FUNCTIONS = ['health', 'auth/profile', 'packages/get', 'packages/versions/get', 'packages/search', 'blobs/get'];
+const MAX_READ_FUNCTION_BYTES = 700 * 1024;
 const LOCAL_ONLY = ['@electric-sql/pglite', 'dynalite', 'scripts/local/', 'leveldown', 'memdown', 's3rver'];
 const EM_AARCH64 = 0xb7;
 
@@ -121,7 +124,7 @@ describe('Lambda bundles', () => {
     );
   });
 
-  it("carries only the adapters its route uses: argon2 only where passwords are hashed, the S3 client only with blobs, a database driver only with postgres", () => {
+  it("carries only the adapters its route uses: argon2 only where passwords are hashed, the S3 client only where archives are written, the light S3 reader only where they are read, a database driver only with postgres", () => {
     const sourcesOf = (b: Bundle) => (JSON.parse(readFileSync(join(b.dir, 'index.mjs.map'), 'utf8')) as { sources: string[] }).sources;
     for (const route of routes) {
       const b = bundles.find((x) => x.name === route.handler)!;
@@ -130,10 +133,26 @@ describe('Lambda bundles', () => {
       const code = readFileSync(join(b.dir, 'index.mjs'), 'utf8');
       expect(code.includes('@node-rs/argon2'), `${b.name}: argon2`).toBe(uses.includes('passwords'));
       expect(existsSync(join(b.dir, 'node_modules')), `${b.name}: node_modules`).toBe(uses.includes('passwords'));
-      expect(sources.some((x) => x.includes('@aws-sdk/client-s3')), `${b.name}: S3 client`).toBe(uses.includes('blobs'));
+      expect(sources.some((x) => x.includes('@aws-sdk/client-s3')), `${b.name}: S3 client`).toBe(uses.includes('blobWrites'));
+      expect(sources.some((x) => x.includes('@aws-sdk/s3-request-presigner')), `${b.name}: S3 presigner`).toBe(uses.includes('blobWrites'));
+      expect(sources.some((x) => x.endsWith('shared/adapters/s3/S3BlobReader.ts')), `${b.name}: S3BlobReader`).toBe(uses.includes('blobs'));
       expect(sources.some((x) => x.includes('node_modules/pg/')), `${b.name}: pg`).toBe(uses.includes('postgres'));
       // dev synthesizes with the proxy: the Data API client is in no API function.
       expect(sources.some((x) => x.includes('@aws-sdk/client-rds-data')), `${b.name}: RDS Data API client`).toBe(false);
+    }
+  });
+
+  it('keeps the functions that only read archives free of the S3 client, and every read function at most 700 KiB', () => {
+    const sourcesOf = (b: Bundle) => (JSON.parse(readFileSync(join(b.dir, 'index.mjs.map'), 'utf8')) as { sources: string[] }).sources;
+    for (const name of ['health', 'blobs/get']) {
+      const b = bundles.find((x) => x.name === name)!;
+      expect(sourcesOf(b).filter((x) => x.includes('@aws-sdk/client-s3')), name).toEqual([]);
+      expect(readFileSync(join(b.dir, 'index.mjs'), 'utf8'), name).not.toContain('@aws-sdk/client-s3');
+    }
+    for (const name of READ_FUNCTIONS) {
+      const b = bundles.find((x) => x.name === name)!;
+      expect(b, name).toBeDefined();
+      expect(b.total - b.map, `${name} is ${kb(b.total - b.map)} of code with node_modules`).toBeLessThanOrEqual(MAX_READ_FUNCTION_BYTES);
     }
   });
 
