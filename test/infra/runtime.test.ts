@@ -2,6 +2,7 @@
  * The AWS-only runtime pieces the stack relies on: Secrets Manager reads (cached per container),
  * RDS IAM authentication for pg through RDS Proxy, and the migration function (on PGlite).
  */
+import { createHash } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,8 @@ import { PgliteDatabase } from '../../scripts/local/PgliteDatabase.js';
 import type { Database } from '../../shared/ports/Database.js';
 import { rdsIamAuthConfig, rdsIamAuthFromEnv } from '../../shared/adapters/postgres/rdsIamAuth.js';
 import { createSecretReader, jwtSecretFromEnv, type SecretReader } from '../../shared/runtime/awsSecrets.js';
+import { createAwsDependencies } from '../../shared/runtime/awsDependencies.js';
+import { startEmulatedS3 } from '../support/emulatedS3.js';
 
 describe('awsSecrets', () => {
   const sm = mockClient(SecretsManagerClient);
@@ -151,4 +154,49 @@ describe('migration function', () => {
       await db.close();
     }
   }, 60_000);
+});
+
+describe('createAwsDependencies: the archive ports', () => {
+  let s3: Awaited<ReturnType<typeof startEmulatedS3>>;
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    s3 = await startEmulatedS3('rfh-runtime');
+    env = {
+      BLOBS_BUCKET: 'rfh-runtime',
+      S3_ENDPOINT: `http://127.0.0.1:${s3.port}`,
+      SESSIONS_TABLE: 'rfh-sessions',
+      JWT_SECRET: 'j'.repeat(48),
+      AWS_REGION: 'eu-west-1',
+    };
+  });
+  afterAll(async () => s3?.stop());
+
+  it('a route that only reads archives gets the read-only adapter, and no writes', async () => {
+    const deps = await createAwsDependencies(['blobs'], env);
+    try {
+      await expect(deps.blobs.ping()).resolves.toBeUndefined();
+      expect(await deps.blobs.download('0'.repeat(64))).toBeNull();
+      expect('put' in deps.blobs).toBe(false);
+      expect(() => deps.blobWrites.put).toThrow(/without the "blobWrites" port/);
+    } finally {
+      await deps.sideEffects.close();
+    }
+  });
+
+  it('publishing gets the whole store, and what it writes the reader finds', async () => {
+    const writing = await createAwsDependencies(['blobWrites'], env);
+    const reading = await createAwsDependencies(['blobs'], env);
+    try {
+      expect(() => writing.blobs.download).toThrow(/without the "blobs" port/);
+      const bytes = new TextEncoder().encode('an archive');
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      await writing.blobWrites.put(sha256, bytes);
+      const d = await reading.blobs.download(sha256);
+      expect(d?.kind).toBe('redirect');
+      expect(new Uint8Array(await (await fetch((d as { url: string }).url)).arrayBuffer())).toEqual(bytes);
+    } finally {
+      await writing.sideEffects.close();
+      await reading.sideEffects.close();
+    }
+  });
 });
