@@ -1,6 +1,7 @@
 /**
  * The AWS-only runtime pieces the stack relies on: Secrets Manager reads (cached per container),
- * RDS IAM authentication for pg through RDS Proxy, and the migration function (on PGlite).
+ * RDS IAM authentication for pg through RDS Proxy, the migration function (on PGlite), and the
+ * archive adapter each kind of route gets (on s3rver).
  */
 import { createHash } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
