@@ -1,6 +1,10 @@
+const WINDOW_MS = 60_000;
+
 /**
- * Per-client request limits in fixed one-minute windows, held in process memory: locally that
- * is the whole server; in AWS it is per container, behind API Gateway's per-route throttling.
+ * Per-client request limits in one-minute windows, held in process memory: locally that is the
+ * whole server; in AWS it is per container, behind API Gateway's per-route throttling and the
+ * CDN's web ACL. A client's window starts with its first request (not at the clock's minute), so
+ * a burst is judged the same whenever it comes.
  */
 export class RateLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
@@ -11,21 +15,20 @@ export class RateLimiter {
   /** Seconds to wait when over the limit, else 0. */
   hit(key: string, limitPerMinute: number): number {
     const now = this.now();
-    const start = now - (now % 60_000);
-    this.sweep(start);
+    this.sweep(now);
     const w = this.windows.get(key);
-    if (!w || w.start !== start) {
-      this.windows.set(key, { start, count: 1 });
+    if (!w || now - w.start >= WINDOW_MS) {
+      this.windows.set(key, { start: now, count: 1 });
       return 0;
     }
     w.count++;
-    return w.count > limitPerMinute ? Math.ceil((start + 60_000 - now) / 1000) : 0;
+    return w.count > limitPerMinute ? Math.ceil((w.start + WINDOW_MS - now) / 1000) : 0;
   }
 
-  // Old windows are dropped once a minute, so memory stays bounded by the clients of one minute.
-  private sweep(currentStart: number): void {
-    if (currentStart === this.lastSweep) return;
-    this.lastSweep = currentStart;
-    for (const [k, w] of this.windows) if (w.start < currentStart) this.windows.delete(k);
+  // Ended windows are dropped once a minute, so memory stays bounded by the clients of a minute.
+  private sweep(now: number): void {
+    if (now - this.lastSweep < WINDOW_MS) return;
+    this.lastSweep = now;
+    for (const [k, w] of this.windows) if (now - w.start >= WINDOW_MS) this.windows.delete(k);
   }
 }
