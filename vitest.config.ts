@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
+/** The slow tier: real esbuild bundling of every function, and store outages with real waits. */
+const SLOW = ['test/infra/bundle.test.ts', 'test/faults/**/*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
@@ -11,5 +13,12 @@ export default defineConfig({
     // Lambda runs nodejs22.x; the SDK's notice about Node 20 is noise here.
     // Request logs are asserted where they matter (test/http/observability.test.ts), not printed.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    coverage: { provider: 'v8', include: ['shared/**', 'functions/**'], reporter: ['text-summary', 'html'] },
+    projects: [
+      // `npm test`: unit, HTTP against the real local server, integration on the real stores, e2e, CDK assertions.
+      { extends: true, test: { name: 'fast', include: ['test/**/*.test.ts'], exclude: SLOW } },
+      // `npm run test:slow` (CI runs both).
+      { extends: true, test: { name: 'slow', include: SLOW } },
+    ],
   },
 });

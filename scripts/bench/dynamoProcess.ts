@@ -13,7 +13,7 @@ export async function startDynamoProcess(): Promise<{ endpoint: string; stop(): 
   const child = spawn(process.execPath, ['-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (d) => {
+    child.stdout.on('data', (d) => {
       out += d;
       const m = /port (\d+)/.exec(out);
       if (m) resolve(Number(m[1]));

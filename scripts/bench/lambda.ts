@@ -132,10 +132,10 @@ function runHarness(harness: string, jobFile: string, env: NodeJS.ProcessEnv): P
   });
 }
 
-async function post(url: string, path: string, body: unknown): Promise<any> {
+async function post(url: string, path: string, body: unknown): Promise<{ token?: string }> {
   const res = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return res.json();
+  return (await res.json()) as { token?: string };
 }
 
 export async function runLambdaView(opts: {
@@ -169,7 +169,7 @@ export async function runLambdaView(opts: {
     let token: string;
     try {
       for (const u of users) await post(server.url, '/v1/auth/register', { username: u, email: `${u}@example.com`, password: PASSWORD });
-      token = (await post(server.url, '/v1/auth/login', { username: users[0], password: PASSWORD })).token as string;
+      token = (await post(server.url, '/v1/auth/login', { username: users[0], password: PASSWORD })).token!;
     } finally {
       await server.stop();
     }

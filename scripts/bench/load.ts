@@ -99,7 +99,7 @@ export async function runLoad(opts: {
           const r = opts.pick(n++);
           context.kind = r.kind;
           // autocannon sends Buffer bodies as they are (its types only mention strings).
-          return { ...req, method: r.method, path: r.path, headers: { ...r.headers }, body: r.body as string | undefined };
+          return { ...req, method: r.method, path: r.path, headers: { ...r.headers }, body: r.body };
         },
         onResponse: (status: number, body: string, context: Record<string, unknown>) => {
           statusCodes[status] = (statusCodes[status] ?? 0) + 1;

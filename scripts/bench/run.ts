@@ -115,14 +115,14 @@ const loginRequest = (username: string): LoadRequest => ({
   body: JSON.stringify({ username, password: PASSWORD }),
 });
 
-async function json(url: string, path: string, body: unknown, token?: string): Promise<any> {
+async function json(url: string, path: string, body: unknown, token?: string): Promise<{ token: string }> {
   const res = await fetch(url + path, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return res.json();
+  return (await res.json()) as { token: string };
 }
 
 async function postgresVersion(): Promise<string | undefined> {
@@ -183,10 +183,10 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
     }
     const tokens: string[] = [];
     for (const u of users) tokens.push((await json(server.url, '/v1/auth/login', { username: u, password: PASSWORD })).token);
-    const rootToken = (await json(server.url, '/v1/auth/login', { username: 'root', password: ROOT_PASSWORD })).token as string;
+    const rootToken = (await json(server.url, '/v1/auth/login', { username: 'root', password: ROOT_PASSWORD })).token;
     const publisherToken = (
       await json(server.url, '/v1/auth/register', { username: 'bench-publisher', email: 'bench-publisher@example.com', password: PASSWORD, role: 'publisher' }, rootToken)
-    ).token as string;
+    ).token;
 
     let seeded = false;
     const ensureSeeded = async () => {

@@ -53,7 +53,7 @@ async function main() {
       signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS),
     });
     const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as any) : undefined };
+    return { status: res.status, body: (text ? JSON.parse(text) : {}) as { token: string } };
   };
   const { packageArchive } = await import('../bench/archives.js');
   const publishForm = async (name: string, version: string) => {

@@ -30,6 +30,8 @@ export class ControllableTcpProxy {
   ) {}
 
   static async start(target: { host: string; port: number }): Promise<ControllableTcpProxy> {
+    // Assigned once, after the server whose callback needs the binding exists.
+    // eslint-disable-next-line prefer-const
     let proxy!: ControllableTcpProxy;
     const server = createServer((client) => proxy.accept(client, target));
     await new Promise<void>((resolve, reject) => {

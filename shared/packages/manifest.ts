@@ -10,6 +10,7 @@ import * as z from 'zod/mini';
 export const PACKAGE_NAME_PATTERN = /^(@[a-z0-9][a-z0-9\-_]*\/)?[a-z0-9][a-z0-9\-_]*$/;
 // npm's limit; long enough for any real scoped name, short enough for keys and URLs.
 export const PACKAGE_NAME_MAX = 214;
+// eslint-disable-next-line no-useless-escape -- the client's pattern, kept character for character
 export const VERSION_PATTERN = /^\d+\.\d+\.\d+(-[a-zA-Z0-9\-]+)?(\+[a-zA-Z0-9\-]+)?$/;
 export const VERSION_MAX = 64;
 

@@ -71,7 +71,7 @@ describe.skipIf(!PG)('store outages (needs DATABASE_URL)', () => {
     form.append('manifest', new Blob([JSON.stringify({ name, version })]), 'rulestack.json');
     form.append('archive', new Blob([new Uint8Array(await packageArchive(name, version))]), 'p.tgz');
     const res = await fetch(`${api.url}/v1/packages`, { method: 'POST', body: form, headers: { authorization: `Bearer ${publisherToken}` } });
-    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as any };
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) };
   }
 
   /** Runs mixed requests at `concurrency` for `ms`, recording every status and latency. */

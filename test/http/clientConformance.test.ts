@@ -10,7 +10,7 @@ import {
   searchResults,
   userProfile,
 } from '../support/rfhClientTypes.js';
-import { ROOT_PASSWORD, startTestServer, type TestServer } from '../support/testServer.js';
+import { expectStatus, ROOT_PASSWORD, startTestServer, type TestServer } from '../support/testServer.js';
 
 // Every response the rfh client reads, decoded with schemas that mirror the client's types
 // (written from the client's side, never imported from the server), so the next type mistake
@@ -53,7 +53,7 @@ describe('the client types themselves', () => {
 describe('responses the client decodes into fixed types', () => {
   it('register: the login fields in the client types (and the user fields at the top level)', async () => {
     const r = await api.call('POST', '/v1/auth/register', { json: { username: 'conf-ann', email: 'conf-ann@example.com', password } });
-    expect(r.status).toBe(201);
+    expectStatus(r, 201);
     const auth = decode(authResponse, r.body);
     expect(auth.session_id).toBeGreaterThanOrEqual(1);
     expect(r.body).toMatchObject({ id: auth.user.id, username: 'conf-ann', role: 'user' });
@@ -64,7 +64,7 @@ describe('responses the client decodes into fixed types', () => {
     const ids = new Set<number>();
     for (let i = 0; i < 5; i++) {
       const r = await api.call('POST', '/v1/auth/login', { json: { username: 'conf-ann', password } });
-      expect(r.status).toBe(200);
+      expectStatus(r, 200);
       ids.add(decode(authResponse, r.body).session_id);
     }
     expect(ids.size).toBe(5);
@@ -103,7 +103,7 @@ describe('responses the client reads as loose maps', () => {
     for (const v of ['1.0.0', '1.2.0']) {
       const req = await publishRequest('conf-rules', v);
       const r = await api.call('POST', '/v1/packages', { token, body: req.body, headers: { 'content-type': req.contentType } });
-      expect(r.status).toBe(201);
+      expectStatus(r, 201);
       expect(decode(publishResult, r.body)).toMatchObject({ name: 'conf-rules', version: v });
     }
     const version = decode(packageVersion, (await api.call('GET', '/v1/packages/conf-rules/versions/1.0.0')).body);

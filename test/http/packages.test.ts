@@ -150,7 +150,7 @@ describe('publish', () => {
       archiveFor('contested', '1.0.0').then((x) => publish(alice, manifestFor('contested', '1.0.0'), x)),
       archiveFor('contested', '1.1.0').then((x) => publish(bob, manifestFor('contested', '1.1.0'), x)),
     ]);
-    expect([a!.status, b!.status].sort()).toEqual([201, 403]);
+    expect([a.status, b.status].sort()).toEqual([201, 403]);
     const p = await api.call('GET', '/v1/packages/contested');
     expect(p.body.owners).toHaveLength(1);
     expect(p.body.versions).toHaveLength(1);

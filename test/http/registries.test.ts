@@ -20,7 +20,7 @@ async function publish(token: string | undefined, name: string, version: string)
   form.append('manifest', new Blob([JSON.stringify({ name, version, description: `${name} rules` })]), 'rulestack.json');
   form.append('archive', new Blob([new Uint8Array(await packageArchive(name, version))]), 'package.tgz');
   const res = await fetch(`${api.url}/v1/packages`, { method: 'POST', body: form, headers: token ? { authorization: `Bearer ${token}` } : {} });
-  return { status: res.status, body: (await res.json()) as any };
+  return { status: res.status, body: (await res.json()) };
 }
 
 const createRegistry = (token: string, json: Record<string, unknown>) => api.call('POST', '/v1/registries', { token, json });

@@ -22,6 +22,8 @@ export class DynamoFaults {
 
   static async start(target: string): Promise<DynamoFaults> {
     const upstream = new URL(target);
+    // Assigned once, after the server whose callback needs the binding exists.
+    // eslint-disable-next-line prefer-const
     let proxy!: DynamoFaults;
     const server = createServer((req, res) => {
       void readAll(req).then((body) => {

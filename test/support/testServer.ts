@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,6 +7,11 @@ import { startLocalServer, type RunningServer } from '../../scripts/local/LocalS
 import { createScratchDatabase } from '../../scripts/local/scratchDatabase.js';
 
 export const ROOT_PASSWORD = 'root-password-for-tests';
+
+/** Asserts an answer's status; when it differs, the failure shows the answer's body. */
+export function expectStatus(reply: { status: number; text: string }, status: number): void {
+  expect(reply.status, `answer body: ${reply.text.slice(0, 2000)}`).toBe(status);
+}
 
 export interface ApiReply<T = any> {
   status: number;

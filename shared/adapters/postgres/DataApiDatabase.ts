@@ -194,7 +194,7 @@ const safeRetryStrategy = {
   },
   async refreshRetryTokenForRetry(token: { getRetryCount(): number }, info: { error?: unknown }) {
     const attempt = token.getRetryCount() + 1;
-    if (attempt >= MAX_ATTEMPTS || !certainlyNotExecuted(info.error)) throw info.error ?? new Error('no retry');
+    if (attempt >= MAX_ATTEMPTS || !certainlyNotExecuted(info.error)) throw info.error instanceof Error ? info.error : new Error('no retry');
     return retryToken(attempt, 50 + Math.floor(Math.random() * 100));
   },
   recordSuccess(_token: unknown) {},
@@ -215,7 +215,7 @@ export function createDataApiClient(
     ...(options.region ? { region: options.region } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     maxAttempts: MAX_ATTEMPTS,
-    retryStrategy: safeRetryStrategy as unknown as RDSDataClientConfig['retryStrategy'],
+    retryStrategy: safeRetryStrategy,
     requestHandler: boundedRequestHandler({
       connectTimeoutMs: options.connectTimeoutMs ?? 1000,
       requestTimeoutMs: options.requestTimeoutMs ?? 3500,
@@ -259,9 +259,13 @@ function scan(sql: string, placeholder: (n: number, start: number, end: number) 
     } else if (sql.startsWith('/*', i)) {
       let depth = 0;
       do {
-        if (sql.startsWith('/*', i)) (depth++, (i += 2));
-        else if (sql.startsWith('*/', i)) (depth--, (i += 2));
-        else i++;
+        if (sql.startsWith('/*', i)) {
+          depth++;
+          i += 2;
+        } else if (sql.startsWith('*/', i)) {
+          depth--;
+          i += 2;
+        } else i++;
       } while (depth > 0 && i < sql.length);
     } else if (c === '$') {
       PLACEHOLDER.lastIndex = DOLLAR_TAG.lastIndex = i;
@@ -324,7 +328,8 @@ function arrayLiteral(values: readonly unknown[]): string {
     .map((v) => {
       if (v === null || v === undefined) return 'NULL';
       if (Array.isArray(v)) return arrayLiteral(v);
-      const text = v instanceof Date ? v.toISOString() : typeof v === 'object' && !(v instanceof Uint8Array) ? JSON.stringify(v) : String(v);
+      const text =
+        v instanceof Date ? v.toISOString() : typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : JSON.stringify(v);
       return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
     })
     .join(',')}}`;
@@ -381,6 +386,8 @@ export function parseTimestamp(text: string): Date {
 function decodeScalar(value: unknown, type: string): unknown {
   if (value === null || value === undefined) return null;
   if (INT_TYPES.has(type)) return typeof value === 'number' ? value : Number(value);
+  // The Data API returns these as text or numbers (never objects).
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   if (INT8_TYPES.has(type) || type === 'numeric' || type === 'decimal' || type === 'money') return String(value);
   if (FLOAT_TYPES.has(type)) return typeof value === 'number' ? value : Number(value);
   if (type === 'bool' || type === 'boolean') return typeof value === 'boolean' ? value : value === 't' || value === 'true';
