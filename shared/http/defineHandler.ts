@@ -19,7 +19,10 @@ import { ANY_CONTROL, CONTROL_CHARACTER_MESSAGE, parseWith } from '../validation
 import { newScope, RETRY_BUDGET_PER_REQUEST, runInRequestScope, type RequestScope } from '../resilience/requestScope.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metricsRegistry } from '../observability/MetricsRegistry.js';
-import { inLambda, logger, metrics } from '../observability/telemetry.js';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { inLambda, logger, metrics, tracer } from '../observability/telemetry.js';
 
 export interface HandlerInput<B, Q> {
   body: B;
@@ -46,8 +49,11 @@ export interface HandlerSpec<K extends RouteKey> {
 
 const rateLimiter = new RateLimiter();
 
-/** CloudWatch embedded metrics for one invocation (a Lambda container runs one at a time). */
-function emitRequestMetrics(route: string, status: number, latencyMs: number, scope: RequestScope): void {
+/**
+ * CloudWatch embedded metrics for one invocation (a Lambda container runs one at a time);
+ * Powertools' logMetrics middleware publishes them, with the cold-start metric, when it ends.
+ */
+function addRequestMetrics(route: string, status: number, latencyMs: number, scope: RequestScope): void {
   metrics.addDimension('route', route);
   metrics.addMetric('Requests', MetricUnit.Count, 1);
   metrics.addMetric(status >= 500 ? 'ServerErrors' : status >= 400 ? 'ClientErrors' : 'Successes', MetricUnit.Count, 1);
@@ -56,7 +62,6 @@ function emitRequestMetrics(route: string, status: number, latencyMs: number, sc
   metrics.addMetric('DynamoDbCalls', MetricUnit.Count, scope.storeCalls.dynamodb);
   metrics.addMetric('BlobCalls', MetricUnit.Count, scope.storeCalls.blobs);
   metrics.addMetric('Retries', MetricUnit.Count, scope.retries);
-  metrics.publishStoredMetrics();
 }
 
 /** Time kept back from the Lambda timeout to answer in an orderly way. */
@@ -287,10 +292,19 @@ export function defineHandler<K extends RouteKey>(spec: HandlerSpec<K>) {
       storeCalls: scope.storeCalls,
       retries: scope.retries,
     });
-    if (inLambda) emitRequestMetrics(key, status, latencyMs, scope);
+    if (inLambda) addRequestMetrics(key, status, latencyMs, scope);
     return response;
   };
+  // In Lambda, Powertools wired as its middy middlewares: the Lambda context on every log line,
+  // metrics published once per invocation with the cold-start metric, and an X-Ray segment per
+  // invocation (responses are not recorded in traces: they may carry tokens).
+  const lambdaHandler = inLambda
+    ? middy(handler)
+        .use(injectLambdaContext(logger, { resetKeys: true }))
+        .use(logMetrics(metrics, { captureColdStartMetric: true }))
+        .use(tracer ? captureLambdaHandler(tracer, { captureResponse: false }) : {})
+    : handler;
   // Which entry of the route table this handler serves, so a test can hold each handler file to
   // the entry that names it.
-  return Object.assign(handler, { route: key });
+  return Object.assign(lambdaHandler, { route: key });
 }
