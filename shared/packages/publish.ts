@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Principal } from '../auth/Principal.js';
+import type { Authorize } from '../auth/decision.js';
 import { badRequest } from '../errors.js';
 import { parseWith } from '../validation.js';
 import { logger } from '../observability/telemetry.js';
@@ -10,13 +11,14 @@ import { validateArchive } from './archiveValidator.js';
 import { claimsOf, manifestSchema } from './manifest.js';
 import { assertPublishableName } from './Package.js';
 import { parsePublishForm } from './publishForm.js';
+import { decidePublish, type PublishFacts } from './rights.js';
 
 /**
  * Publishes name@version: every check first (form, manifest, archive contents, all in memory and
  * CPU only; then the publisher's rights and the version's absence, one SQL read), and only then
- * the archive, under a staging name. The metadata is written in one SQL transaction that checks
- * the rights again (races) and, as its last step before the commit, promotes the staged archive
- * to its content address: a row never points at a missing blob, and a refused or failed publish
+ * the archive, under a staging name. The metadata is written in one SQL transaction that decides
+ * the rights again (decidePublish, on the rows as locked there: races) and, as its last step
+ * before the commit, promotes the staged archive to its content address: a row never points at a missing blob, and a refused or failed publish
  * leaves no content-addressed blob, only staged data that the blob store sweeps after a day. (A
  * failure of the COMMIT itself, after the promotion, can leave an unreferenced content-addressed
  * blob: harmless, and never swept, because a publish of the same bytes may reference it.)
@@ -38,12 +40,13 @@ export async function publish(deps: Dependencies, caller: Principal, body: Buffe
 
   await ensureOwnScope(deps, caller, manifest.name, { actor: caller, sourceIp });
   const sha256 = createHash('sha256').update(form.archive).digest('hex');
-  await deps.packages.checkPublish({ name: manifest.name, version: manifest.version, sha256, publisher: caller });
+  const authorize: Authorize<PublishFacts> = (facts) => decidePublish(caller, manifest.name, facts);
+  await deps.packages.checkPublish({ name: manifest.name, version: manifest.version, sha256, publisher: caller, authorize });
   const staged = await deps.blobWrites.stage(sha256, form.archive);
   let outcome: PublishOutcome;
   try {
     outcome = await deps.packages.publish({
-      manifest, rawManifest: manifest, sha256, sizeBytes: form.archive.length, publisher: caller, sourceIp, beforeCommit: () => staged.promote(),
+      manifest, rawManifest: manifest, sha256, sizeBytes: form.archive.length, publisher: caller, sourceIp, authorize, beforeCommit: () => staged.promote(),
     });
   } finally {
     await staged.discard().catch((err: unknown) => logger.warn('staged archive not removed (swept later)', { error: String(err) }));

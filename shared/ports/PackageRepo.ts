@@ -1,6 +1,8 @@
 import type { Principal } from '../auth/Principal.js';
+import type { Authorize } from '../auth/decision.js';
 import type { Manifest } from '../packages/manifest.js';
 import type { PackageRecord, PackageSummary, VersionRecord, Visibility } from '../packages/Package.js';
+import type { OwnerAdditionFacts, OwnerChangeFacts, PublishFacts } from '../packages/rights.js';
 import type { Viewer } from '../registries/Viewer.js';
 import type { AuditContext } from './RegistryRepo.js';
 
@@ -12,6 +14,8 @@ export interface NewVersion {
   sizeBytes: number;
   publisher: Principal;
   sourceIp: string;
+  /** Whether the publisher may publish it, decided on the facts as the transaction reads them. */
+  authorize: Authorize<PublishFacts>;
   /**
    * Runs inside the transaction once a new version's rows are written, as its last step before the
    * commit: the publish promotes its staged archive to the content address here, so the row never
@@ -26,6 +30,7 @@ export interface PublishIntent {
   version: string;
   sha256: string;
   publisher: Principal;
+  authorize: Authorize<PublishFacts>;
 }
 
 export type PublishOutcome =
@@ -44,16 +49,16 @@ export interface SearchQuery {
 
 export interface PackageRepo {
   /**
-   * Records a version in one transaction: creates the package (its publisher becoming the owner)
-   * or checks that the publisher owns it (403), inserts the immutable version (409 when it exists
-   * with other bytes) and moves `latest`.
+   * Records a version in one transaction: reads the publish facts (the registry row locked shared,
+   * the package row for update) and enforces `authorize` on them, creates the package (its
+   * publisher becoming the owner), inserts the immutable version (409 when it exists with other
+   * bytes or another version equal in precedence exists) and moves `latest`.
    */
   publish(v: NewVersion): Promise<PublishOutcome>;
   /**
-   * The checks of publish() without writing anything (one read): the registry exists and the
-   * publisher may see it and publish into it, owns the package if it exists, and name@version is
-   * not published with other bytes. Throws what publish() would (404, 403, 409). Run before the
-   * archive is stored; publish() checks again in its transaction, which settles races.
+   * The checks of publish() without writing anything (one read): `authorize` on the publish facts,
+   * and name@version not published with other bytes (409). Run before the archive is stored;
+   * publish() checks again in its transaction, which settles races.
    */
   checkPublish(intent: PublishIntent): Promise<void>;
   // Reads answer null for what the viewer may not see (a private registry's packages), exactly
@@ -65,8 +70,15 @@ export interface PackageRepo {
   findArchive(sha256: string, viewer: Viewer): Promise<{ visibility: Visibility } | null>;
   /** Owners' usernames; null when the package does not exist or is not visible. */
   listOwners(name: string, viewer: Viewer): Promise<string[] | null>;
-  /** Adds an owner (idempotent). 404 unknown package or user, 403 not allowed, 400 role too low. */
-  addOwner(name: string, username: string, ctx: AuditContext): Promise<string[]>;
-  /** Removes an owner. 409 when it is the last one, even under concurrent removals. */
-  removeOwner(name: string, username: string, ctx: AuditContext): Promise<string[]>;
+  /**
+   * Adds an owner (idempotent), enforcing `authorize` on the facts read with the package row
+   * locked for update.
+   */
+  addOwner(name: string, username: string, ctx: AuditContext, authorize: Authorize<OwnerAdditionFacts>): Promise<string[]>;
+  /**
+   * Removes an owner, enforcing `authorize` on the facts read with the package row locked for
+   * update. 404 when the user is not an owner; 409 when it is the last one, even under concurrent
+   * removals.
+   */
+  removeOwner(name: string, username: string, ctx: AuditContext, authorize: Authorize<OwnerChangeFacts>): Promise<string[]>;
 }

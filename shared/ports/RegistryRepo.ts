@@ -1,6 +1,8 @@
 import type { Principal } from '../auth/Principal.js';
+import type { Authorize } from '../auth/decision.js';
 import type { CreateRegistryRequest, RegistryRecord, RegistryRole, UpdateRegistryRequest } from '../registries/Registry.js';
 import type { Viewer } from '../registries/Viewer.js';
+import type { RegistryCreationFacts, TokenCreationFacts } from '../registries/rights.js';
 
 /** Who did something and from where: every change writes an audit record with it. */
 export interface AuditContext {
@@ -46,8 +48,12 @@ export interface AuditRecord {
 export interface RegistryRepo {
   /** Registries the viewer can see, with the viewer's role in each. */
   listVisible(viewer: Viewer): Promise<Array<{ registry: RegistryRecord; role: RegistryRole | null }>>;
-  /** Creates a registry with the caller as its admin; 409 when the name is taken, 403 past the per-user cap. */
-  create(input: CreateRegistryRequest, ctx: AuditContext): Promise<RegistryRecord>;
+  /**
+   * Creates a registry with the caller as its admin, enforcing `authorize` on the facts read with
+   * the creator's user row locked (so one user's creations are decided one at a time); 409 when
+   * the name is taken.
+   */
+  create(input: CreateRegistryRequest, ctx: AuditContext, authorize: Authorize<RegistryCreationFacts>): Promise<RegistryRecord>;
   /** The registry and the viewer's role in it; null when it does not exist or the viewer may not see it. */
   access(name: string, viewer: Viewer): Promise<{ registry: RegistryRecord; role: RegistryRole | null } | null>;
   /** Applies changes if the registry is still at `expectedVersion`; 412 when it moved on. */
@@ -66,14 +72,15 @@ export interface RegistryRepo {
    */
   removeMember(registryId: number, username: string, ctx: AuditContext): Promise<MemberChange>;
   /**
-   * Records a new token after checking again, under locks that member changes, password changes
-   * and deactivation also take, that the creator may still hold these scopes (403 otherwise): a
-   * change that commits later sees the token and revokes it.
+   * Records a new token after enforcing `authorize` on the facts read under locks that member
+   * changes, password changes and deactivation also take: a change that commits later sees the
+   * token and revokes it.
    */
   createToken(
     registryId: number,
     token: { id: string; name: string; scopes: Array<'read' | 'publish'>; tokenHash: string; expiresAt: Date },
     ctx: AuditContext,
+    authorize: Authorize<TokenCreationFacts | null>,
   ): Promise<ApiTokenRecord>;
   /** Tokens of the registry; only `userId`'s when given. Never secrets. */
   listTokens(registryId: number, userId: number | null): Promise<ApiTokenRecord[]>;

@@ -5,6 +5,7 @@ import { roleAtLeast } from '../auth/roles.js';
 import type { Dependencies } from '../runtime/Dependencies.js';
 import { DEFAULT_REGISTRY, registryOfPackage } from './Registry.js';
 import { viewerOf } from './Viewer.js';
+import { decideRegistryCreation } from './rights.js';
 
 /**
  * A publisher's own scope, without ceremony: the first publish of `@<your username>/...` creates
@@ -21,7 +22,9 @@ export async function ensureOwnScope(deps: Dependencies, caller: Principal, pack
   if (scope !== caller.username.toLowerCase()) return;
   if (await deps.registries.access(scope, viewerOf(caller))) return;
   try {
-    await deps.registries.create({ name: scope, description: `Packages published by ${caller.username}`, visibility: 'public' }, ctx);
+    await deps.registries.create({ name: scope, description: `Packages published by ${caller.username}`, visibility: 'public' }, ctx, (facts) =>
+      decideRegistryCreation(deps.config.registryCapPerUser, facts),
+    );
   } catch (err) {
     // Taken meanwhile (a concurrent first publish) or already taken by a registry this caller
     // cannot see: the publish's own rights check decides what happens next.

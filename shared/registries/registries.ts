@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/Principal.js';
 import { generateApiToken } from '../auth/apiTokens.js';
+import { enforce } from '../auth/decision.js';
 import { applyRevocationNow } from '../auth/revocations.js';
 import { ApiError, forbidden, notFound } from '../errors.js';
 import type { ApiTokenRecord, AuditContext, AuditRecord, RegistryMember } from '../ports/RegistryRepo.js';
@@ -16,6 +17,7 @@ import {
   type UpdateRegistryRequest,
 } from './Registry.js';
 import { viewerOf } from './Viewer.js';
+import { decideRegistryCreation, decideTokenCreation } from './rights.js';
 
 const isGlobalAdmin = (p: Principal | null) => Boolean(p && roleAtLeast(p.role, 'admin'));
 
@@ -59,8 +61,9 @@ export async function listRegistries(deps: Dependencies, caller: Principal | nul
   return rows.map((r) => registryBody(r.registry, r.role));
 }
 
+/** Creates a registry with its creator as admin, within the per-user cap (decided under the creator's row lock). */
 export async function createRegistry(deps: Dependencies, input: CreateRegistryRequest, ctx: AuditContext) {
-  const registry = await deps.registries.create(input, ctx);
+  const registry = await deps.registries.create(input, ctx, (facts) => decideRegistryCreation(deps.config.registryCapPerUser, facts));
   return { body: registryBody(registry, 'admin'), etag: registryEtag(registry) };
 }
 
@@ -133,15 +136,14 @@ export async function removeMember(deps: Dependencies, name: string, username: s
  */
 export async function createToken(deps: Dependencies, name: string, input: CreateTokenRequest, ctx: AuditContext) {
   const found = await accessible(deps, name, ctx.actor);
-  const role = found.role;
-  if (input.scopes.includes('publish') && role !== 'publisher' && role !== 'admin') {
-    throw forbidden('A publish token needs the publisher or admin role in this registry');
-  }
-  if (!role && found.registry.visibility === 'private') throw forbidden('Only members of this registry can create tokens for it');
+  // Signed in, so the account is active; decided again on the rows when the token is recorded.
+  enforce(decideTokenCreation(input.scopes, { creatorActive: true, creatorRole: found.role, visibility: found.registry.visibility }));
   const { secret, hash } = generateApiToken();
   const id = randomUUID();
   const expiresAt = new Date(Date.now() + input.expires_in_days * 86_400_000);
-  const record = await deps.registries.createToken(found.registry.id, { id, name: input.name, scopes: input.scopes, tokenHash: hash, expiresAt }, ctx);
+  const record = await deps.registries.createToken(found.registry.id, { id, name: input.name, scopes: input.scopes, tokenHash: hash, expiresAt }, ctx, (facts) =>
+    decideTokenCreation(input.scopes, facts),
+  );
   try {
     await deps.apiTokens.put(hash, {
       tokenId: id,

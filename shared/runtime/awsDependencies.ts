@@ -97,7 +97,7 @@ export function assembleDependencies(opts: {
     db: db ?? absentPort('postgres'),
     users: db ? new PgUserRepo(db) : absentPort('postgres'),
     packages: db ? new PgPackageRepo(db) : absentPort('postgres'),
-    registries: db ? new PgRegistryRepo(db, config.registryCapPerUser) : absentPort('postgres'),
+    registries: db ? new PgRegistryRepo(db) : absentPort('postgres'),
     revocations: db ? new PgRevocationOutbox(db) : absentPort('postgres'),
     apiTokens: new DynamoApiTokenStore(dynamo, opts.sessionsTable),
     blobs: opts.blobs ? new GuardedBlobReader(opts.blobs, guards.blobs) : absentPort('blobs'),

@@ -3,6 +3,7 @@ import { PgPackageRepo } from '../../shared/adapters/postgres/PgPackageRepo.js';
 import { PgUserRepo } from '../../shared/adapters/postgres/PgUserRepo.js';
 import { parseSideEffects } from '../../shared/adapters/sqs/SqsSideEffectQueue.js';
 import { manifestSchema } from '../../shared/packages/manifest.js';
+import { decidePublish, type PublishFacts } from '../../shared/packages/rights.js';
 import type { SideEffect } from '../../shared/ports/SideEffectQueue.js';
 import { ANONYMOUS } from '../../shared/registries/Viewer.js';
 import { applySideEffects } from '../../shared/sideEffects/applySideEffects.js';
@@ -30,7 +31,9 @@ describe.each(databaseEngines)('download counts on $name', (engine) => {
     const u = await new PgUserRepo(t.db).create({ username: 'ann', email: 'ann@example.com', passwordHash: 'h', role: 'publisher' });
     for (const n of [1, 2, 3, 4, 5, 6]) {
       const raw = { name: `dl-${n}`, version: '1.0.0', description: 'd', tags: [], targets: [] };
-      await repo.publish({ manifest: manifestSchema.parse(raw), rawManifest: raw, sha256: sha(n), sizeBytes: 1, publisher: { userId: u.id, username: 'ann', role: 'publisher', tokenHash: 'x' }, sourceIp: '127.0.0.1' });
+      const publisher = { userId: u.id, username: 'ann', role: 'publisher' as const, tokenHash: 'x' };
+      const authorize = (facts: PublishFacts) => decidePublish(publisher, raw.name, facts);
+      await repo.publish({ manifest: manifestSchema.parse(raw), rawManifest: raw, sha256: sha(n), sizeBytes: 1, publisher, sourceIp: '127.0.0.1', authorize });
     }
   });
   afterAll(async () => {

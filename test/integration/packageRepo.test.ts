@@ -5,6 +5,7 @@ import type { Principal } from '../../shared/auth/Principal.js';
 import { migrate } from '../../shared/db/migrate.js';
 import { migrations } from '../../shared/db/migrations/index.js';
 import { manifestSchema } from '../../shared/packages/manifest.js';
+import { decideOwnerAddition, decideOwnerChange, decidePublish } from '../../shared/packages/rights.js';
 import type { Role } from '../../shared/auth/roles.js';
 import { ANONYMOUS } from '../../shared/registries/Viewer.js';
 import { blankDatabaseEngines, databaseEngines, type TestDatabase } from '../support/stores.js';
@@ -24,8 +25,16 @@ describe.each(databaseEngines)('PgPackageRepo on $name', (engine) => {
 
   const publish = (who: Principal, name: string, version: string, hash: number, extra: Record<string, unknown> = {}) => {
     const raw = { name, version, description: `${name} ${version}`, tags: ['t'], targets: ['cursor'], ...extra };
-    return repo.publish({ manifest: manifestSchema.parse(raw), rawManifest: raw, sha256: sha(hash), sizeBytes: 100, publisher: who, sourceIp: '127.0.0.1' });
+    return repo.publish({
+      manifest: manifestSchema.parse(raw), rawManifest: raw, sha256: sha(hash), sizeBytes: 100, publisher: who, sourceIp: '127.0.0.1',
+      authorize: (facts) => decidePublish(who, name, facts),
+    });
   };
+  // Owner changes decided by the rules the use cases pass.
+  const addOwner = (name: string, username: string, actor: Principal) =>
+    repo.addOwner(name, username, ctx(actor), (facts) => decideOwnerAddition(actor, name, username, facts));
+  const removeOwner = (name: string, username: string, actor: Principal) =>
+    repo.removeOwner(name, username, ctx(actor), (facts) => decideOwnerChange(actor, name, facts));
 
   beforeAll(async () => {
     t = await engine.open();
@@ -116,17 +125,17 @@ describe.each(databaseEngines)('PgPackageRepo on $name', (engine) => {
 
   it('manages owners: role check, idempotent add, never the last one', async () => {
     await publish(people.ann!, 'pkg-own', '1.0.0', 200);
-    await expect(repo.addOwner('pkg-own', 'ben', ctx(people.ben!))).rejects.toMatchObject({ status: 403 });
-    await expect(repo.addOwner('pkg-own', 'cid', ctx(people.ann!))).rejects.toMatchObject({ status: 400 });
-    await expect(repo.addOwner('pkg-own', 'zed', ctx(people.ann!))).rejects.toMatchObject({ status: 404 });
-    await expect(repo.addOwner('nope', 'ben', ctx(people.ann!))).rejects.toMatchObject({ status: 404 });
-    expect(await repo.addOwner('pkg-own', 'BEN', ctx(people.ann!))).toEqual(['ann', 'ben']);
-    expect(await repo.addOwner('pkg-own', 'ben', ctx(people.ann!))).toEqual(['ann', 'ben']);
-    const both = await Promise.allSettled([repo.removeOwner('pkg-own', 'ben', ctx(people.ann!)), repo.removeOwner('pkg-own', 'ann', ctx(people.ben!))]);
+    await expect(addOwner('pkg-own', 'ben', people.ben!)).rejects.toMatchObject({ status: 403 });
+    await expect(addOwner('pkg-own', 'cid', people.ann!)).rejects.toMatchObject({ status: 400 });
+    await expect(addOwner('pkg-own', 'zed', people.ann!)).rejects.toMatchObject({ status: 404 });
+    await expect(addOwner('nope', 'ben', people.ann!)).rejects.toMatchObject({ status: 404 });
+    expect(await addOwner('pkg-own', 'BEN', people.ann!)).toEqual(['ann', 'ben']);
+    expect(await addOwner('pkg-own', 'ben', people.ann!)).toEqual(['ann', 'ben']);
+    const both = await Promise.allSettled([removeOwner('pkg-own', 'ben', people.ann!), removeOwner('pkg-own', 'ann', people.ben!)]);
     expect(both.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(await repo.listOwners('pkg-own', ANONYMOUS)).toHaveLength(1);
     const [last] = (await repo.listOwners('pkg-own', ANONYMOUS))!;
-    await expect(repo.removeOwner('pkg-own', last!, ctx(people[last!]!))).rejects.toMatchObject({ status: 409 });
+    await expect(removeOwner('pkg-own', last!, people[last!]!)).rejects.toMatchObject({ status: 409 });
     expect(await repo.listOwners('nope', ANONYMOUS)).toBeNull();
   });
 

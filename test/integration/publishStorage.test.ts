@@ -13,9 +13,11 @@ import { createS3Client, S3BlobStore } from '../../shared/adapters/s3/S3BlobStor
 import type { Principal } from '../../shared/auth/Principal.js';
 import { publish } from '../../shared/packages/publish.js';
 import { parsePublishForm } from '../../shared/packages/publishForm.js';
+import { decidePublish } from '../../shared/packages/rights.js';
 import type { BlobStore } from '../../shared/ports/BlobStore.js';
 import type { Role } from '../../shared/auth/roles.js';
 import type { Dependencies } from '../../shared/runtime/Dependencies.js';
+import { decideRegistryCreation } from '../../shared/registries/rights.js';
 import { startEmulatedS3 } from '../support/emulatedS3.js';
 import { databaseEngines, type TestDatabase } from '../support/stores.js';
 
@@ -105,11 +107,13 @@ describe.each(cases)('publish storage on $label', ({ db, blobs }) => {
     t = await db.open();
     b = await blobs.open();
     const packages = new PgPackageRepo(t.db);
-    deps = { db: t.db, packages, registries: new PgRegistryRepo(t.db, 10), blobs: b.store, blobWrites: b.store } as unknown as Dependencies;
+    deps = { db: t.db, packages, registries: new PgRegistryRepo(t.db), blobs: b.store, blobWrites: b.store } as unknown as Dependencies;
     await person('ann', 'publisher');
     await person('ben', 'publisher');
     await person('cid', 'user');
-    await new PgRegistryRepo(t.db, 10).create({ name: 'vault', description: 'private', visibility: 'private' }, { actor: people.ann!, sourceIp: '127.0.0.1' });
+    await new PgRegistryRepo(t.db).create({ name: 'vault', description: 'private', visibility: 'private' }, { actor: people.ann!, sourceIp: '127.0.0.1' }, (facts) =>
+      decideRegistryCreation(10, facts),
+    );
   });
   afterAll(async () => {
     await b?.close();
@@ -204,7 +208,7 @@ describe.each(cases)('publish storage on $label', ({ db, blobs }) => {
   it('checkPublish refuses exactly what publish refuses, writing nothing', async () => {
     const packages = deps.packages;
     const check = (who: Principal, name: string, version: string, sha256 = 'f'.repeat(64)) =>
-      packages.checkPublish({ name, version, sha256, publisher: who }).then(
+      packages.checkPublish({ name, version, sha256, publisher: who, authorize: (facts) => decidePublish(who, name, facts) }).then(
         () => 'ok',
         (err: { status?: number }) => err.status,
       );

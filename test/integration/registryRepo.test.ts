@@ -6,6 +6,8 @@ import { PgUserRepo } from '../../shared/adapters/postgres/PgUserRepo.js';
 import type { Principal } from '../../shared/auth/Principal.js';
 import type { AuditContext } from '../../shared/ports/RegistryRepo.js';
 import { ANONYMOUS, viewerOf } from '../../shared/registries/Viewer.js';
+import { decideRegistryCreation, decideTokenCreation } from '../../shared/registries/rights.js';
+import type { CreateRegistryRequest } from '../../shared/registries/Registry.js';
 import type { Role } from '../../shared/auth/roles.js';
 import { applySideEffects } from '../../shared/sideEffects/applySideEffects.js';
 import { databaseEngines, type TestDatabase } from '../support/stores.js';
@@ -25,6 +27,10 @@ describe.each(databaseEngines)('PgRegistryRepo and the revocation outbox on $nam
   let outbox: PgRevocationOutbox;
   const people: Record<string, Principal> = {};
   const as = (actor: Principal): AuditContext => ({ actor, sourceIp: '192.0.2.1' });
+  // Creations decided by the rules the use cases pass (a cap of 3 registries per user).
+  const create = (input: CreateRegistryRequest, ctx: AuditContext) => repo.create(input, ctx, (facts) => decideRegistryCreation(3, facts));
+  const createToken = (registryId: number, token: Parameters<PgRegistryRepo['createToken']>[1], ctx: AuditContext) =>
+    repo.createToken(registryId, token, ctx, (facts) => decideTokenCreation(token.scopes, facts));
 
   async function person(username: string, role: Role): Promise<Principal> {
     const u = await users.create({ username, email: `${username}@example.com`, passwordHash: 'h', role });
@@ -33,7 +39,7 @@ describe.each(databaseEngines)('PgRegistryRepo and the revocation outbox on $nam
 
   beforeAll(async () => {
     t = await engine.open();
-    repo = new PgRegistryRepo(t.db, 3);
+    repo = new PgRegistryRepo(t.db);
     users = new PgUserRepo(t.db);
     outbox = new PgRevocationOutbox(t.db);
     await person('ann', 'publisher');
@@ -46,13 +52,13 @@ describe.each(databaseEngines)('PgRegistryRepo and the revocation outbox on $nam
   });
 
   it('creates registries (name taken: 409, at most the cap per user) and shows private ones to members only', async () => {
-    const acme = await repo.create({ name: 'acme', description: 'Acme "rules" \\ more', visibility: 'private' }, as(people.ann!));
+    const acme = await create({ name: 'acme', description: 'Acme "rules" \\ more', visibility: 'private' }, as(people.ann!));
     expect(acme).toMatchObject({ name: 'acme', description: 'Acme "rules" \\ more', visibility: 'private', configVersion: 1, createdBy: 'ann' });
     expect(acme.createdAt).toBeInstanceOf(Date);
-    await expect(repo.create({ name: 'acme', description: '', visibility: 'public' }, as(people.ben!))).rejects.toMatchObject({ status: 409 });
-    await repo.create({ name: 'open', description: '', visibility: 'public' }, as(people.ann!));
+    await expect(create({ name: 'acme', description: '', visibility: 'public' }, as(people.ben!))).rejects.toMatchObject({ status: 409 });
+    await create({ name: 'open', description: '', visibility: 'public' }, as(people.ann!));
     // Racing creations of one user stop at the cap (3): the creator's row lock serialises them.
-    const raced = await Promise.allSettled(['r1', 'r2', 'r3'].map((name) => repo.create({ name, description: '', visibility: 'public' }, as(people.ann!))));
+    const raced = await Promise.allSettled(['r1', 'r2', 'r3'].map((name) => create({ name, description: '', visibility: 'public' }, as(people.ann!))));
     expect(raced.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of raced) if (r.status === 'rejected') expect(r.reason).toMatchObject({ status: 403 });
 
@@ -84,13 +90,13 @@ describe.each(databaseEngines)('PgRegistryRepo and the revocation outbox on $nam
   it('records tokens (uuid id, scopes, expiry to the millisecond) and finds, uses and revokes them', async () => {
     const acme = (await repo.access('acme', viewerOf(people.ann!)))!.registry;
     const id = randomUUID();
-    const token = await repo.createToken(acme.id, { id, name: 'ci', scopes: ['read', 'publish'], tokenHash: hash('a'), expiresAt: IN_A_YEAR }, as(people.ann!));
+    const token = await createToken(acme.id, { id, name: 'ci', scopes: ['read', 'publish'], tokenHash: hash('a'), expiresAt: IN_A_YEAR }, as(people.ann!));
     expect(token).toEqual({ id, name: 'ci', scopes: ['read', 'publish'], createdBy: 'ann', createdAt: expect.any(Date), expiresAt: IN_A_YEAR, revokedAt: null, lastUsedAt: null });
     expect(await repo.findActiveToken(acme.id, id)).toEqual({ tokenHash: hash('a'), userId: people.ann!.userId });
     expect(await repo.findActiveToken(acme.id, randomUUID())).toBeNull();
     // Not a member of a private registry: no token there.
     await expect(
-      repo.createToken(acme.id, { id: randomUUID(), name: 'x', scopes: ['read'], tokenHash: hash('b'), expiresAt: IN_A_YEAR }, as(people.ben!)),
+      createToken(acme.id, { id: randomUUID(), name: 'x', scopes: ['read'], tokenHash: hash('b'), expiresAt: IN_A_YEAR }, as(people.ben!)),
     ).rejects.toMatchObject({ status: 403 });
 
     const used = Date.parse('2030-03-04T05:06:07.891Z');
@@ -118,8 +124,8 @@ describe.each(databaseEngines)('PgRegistryRepo and the revocation outbox on $nam
     ]);
     const ben = people.ben!;
     const [publishId, readId] = [randomUUID(), randomUUID()];
-    await repo.createToken(acme.id, { id: publishId, name: 'publish', scopes: ['read', 'publish'], tokenHash: hash('c'), expiresAt: IN_A_YEAR }, as(ben));
-    await repo.createToken(acme.id, { id: readId, name: 'read', scopes: ['read'], tokenHash: hash('d'), expiresAt: IN_A_YEAR }, as(ben));
+    await createToken(acme.id, { id: publishId, name: 'publish', scopes: ['read', 'publish'], tokenHash: hash('c'), expiresAt: IN_A_YEAR }, as(ben));
+    await createToken(acme.id, { id: readId, name: 'read', scopes: ['read'], tokenHash: hash('d'), expiresAt: IN_A_YEAR }, as(ben));
 
     const demoted = await repo.setMember(acme.id, 'ben', 'reader', as(people.ann!));
     expect(demoted.revokedTokensOf).toBe(ben.userId);
@@ -162,14 +168,14 @@ describe.each(databaseEngines)('PgRegistryRepo and the revocation outbox on $nam
   it('a password change and a deactivation revoke every live token of the user, with the revocation time and kept session', async () => {
     const cid = people.cid!;
     const open = (await repo.access('open', viewerOf(people.ann!)))!.registry;
-    await repo.createToken(open.id, { id: randomUUID(), name: 'cid read', scopes: ['read'], tokenHash: hash('e'), expiresAt: IN_A_YEAR }, as(cid));
+    await createToken(open.id, { id: randomUUID(), name: 'cid read', scopes: ['read'], tokenHash: hash('e'), expiresAt: IN_A_YEAR }, as(cid));
     const revokeBefore = 1_900_000_000_123; // past 2^31 ms: a bigint column
     const changed = await users.updatePassword(cid.userId, 'h2', { revokeBefore, keepSession: hash('f'), audit: as(cid) });
     expect(changed).toEqual({ userId: cid.userId, authVersion: 2, role: 'user', active: true });
     const [row] = await outbox.pending(10, cid.userId);
     expect(row).toMatchObject({ userId: cid.userId, revokeBefore, keepSession: hash('f'), tokenHashes: [hash('e')], state: { authVersion: 2 } });
 
-    await repo.createToken(open.id, { id: randomUUID(), name: 'cid again', scopes: ['read'], tokenHash: hash('1'), expiresAt: IN_A_YEAR }, as(cid));
+    await createToken(open.id, { id: randomUUID(), name: 'cid again', scopes: ['read'], tokenHash: hash('1'), expiresAt: IN_A_YEAR }, as(cid));
     expect(await users.deactivate(cid.userId, { revokeBefore: revokeBefore + 1, audit: as(cid) })).toMatchObject({ active: false, authVersion: 3 });
     const rows = await outbox.pending(10, cid.userId);
     expect(rows.map((r) => [r.revokeBefore, r.tokenHashes, r.state.active])).toEqual([
@@ -178,7 +184,7 @@ describe.each(databaseEngines)('PgRegistryRepo and the revocation outbox on $nam
     ]);
     // A deactivated user creates no more tokens.
     await expect(
-      repo.createToken(open.id, { id: randomUUID(), name: 'late', scopes: ['read'], tokenHash: hash('2'), expiresAt: IN_A_YEAR }, as(cid)),
+      createToken(open.id, { id: randomUUID(), name: 'late', scopes: ['read'], tokenHash: hash('2'), expiresAt: IN_A_YEAR }, as(cid)),
     ).rejects.toMatchObject({ status: 403 });
 
     // The outbox: oldest first, per user or all, limited; a completed row is gone (ids are bigints, passed as text).

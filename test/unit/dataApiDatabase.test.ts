@@ -42,8 +42,10 @@ import type { Principal } from '../../shared/auth/Principal.js';
 import { migrate } from '../../shared/db/migrate.js';
 import { ApiError, StoreUnavailableError } from '../../shared/errors.js';
 import { manifestSchema } from '../../shared/packages/manifest.js';
+import { decideOwnerAddition, decideOwnerChange, decidePublish, type PublishFacts } from '../../shared/packages/rights.js';
 import { constraintName, sqlState, type Database } from '../../shared/ports/Database.js';
 import { ANONYMOUS, viewerOf } from '../../shared/registries/Viewer.js';
+import { decideRegistryCreation, decideTokenCreation, type RegistryCreationFacts, type TokenCreationFacts } from '../../shared/registries/rights.js';
 import { isSafeToRepeat } from '../../shared/resilience/GuardedDatabase.js';
 import { applySideEffects } from '../../shared/sideEffects/applySideEffects.js';
 import { PgliteDatabase } from '../../scripts/local/PgliteDatabase.js';
@@ -738,16 +740,19 @@ describe('the repositories on the Data API driver (fake Data API over PGlite)', 
 
     const annP: Principal = { userId: ann.id, username: 'ann', role: 'publisher', tokenHash: 'x' };
     const ctx = { actor: annP, sourceIp: '10.0.0.1' };
-    const registries = new PgRegistryRepo(on, 3);
-    const acme = await registries.create({ name: 'acme', description: 'Acme "rules"', visibility: 'private' }, ctx);
+    const registries = new PgRegistryRepo(on);
+    const withinCap = (facts: RegistryCreationFacts) => decideRegistryCreation(3, facts);
+    const acme = await registries.create({ name: 'acme', description: 'Acme "rules"', visibility: 'private' }, ctx, withinCap);
     out.acme = acme;
-    out.registryTaken = await outcome(registries.create({ name: 'acme', description: '', visibility: 'public' }, ctx));
+    out.registryTaken = await outcome(registries.create({ name: 'acme', description: '', visibility: 'public' }, ctx, withinCap));
+    const readToken = (facts: TokenCreationFacts | null) => decideTokenCreation(['read'], facts);
     // Publisher: ben becomes an owner below, which needs a role that may publish in the registry.
     out.members = await registries.setMember(acme.id, 'ben', 'publisher', ctx);
     out.token = await registries.createToken(
       acme.id,
       { id: TOKEN_ID, name: 'ci', scopes: ['read', 'publish'], tokenHash: 'a'.repeat(64), expiresAt: new Date('2030-01-02T03:04:05.678Z') },
       ctx,
+      (facts) => decideTokenCreation(['read', 'publish'], facts),
     );
     out.activeToken = await registries.findActiveToken(acme.id, TOKEN_ID);
     out.updated = await registries.update(acme.id, acme.configVersion, { description: 'New' }, ctx);
@@ -758,7 +763,8 @@ describe('the repositories on the Data API driver (fake Data API over PGlite)', 
     const packages = new PgPackageRepo(on);
     const publish = (version: string, n: number) => {
       const raw = { name: '@acme/rules', version, description: `Rules for "quotes" and \\ backslashes ${version}`, tags: ['lint', 'style-guide'], targets: ['cursor'] };
-      return packages.publish({ manifest: manifestSchema.parse(raw), rawManifest: raw, sha256: sha(n), sizeBytes: 100 + n, publisher: annP, sourceIp: '10.0.0.1' });
+      const authorize = (facts: PublishFacts) => decidePublish(annP, raw.name, facts);
+      return packages.publish({ manifest: manifestSchema.parse(raw), rawManifest: raw, sha256: sha(n), sizeBytes: 100 + n, publisher: annP, sourceIp: '10.0.0.1', authorize });
     };
     out.published = await publish('1.0.0', 1);
     out.republished = await publish('1.0.0', 1);
@@ -770,8 +776,8 @@ describe('the repositories on the Data API driver (fake Data API over PGlite)', 
     out.search = await packages.search({ q: 'rules', limit: 10, offset: 0 }, viewerOf(annP));
     out.searchTag = await packages.search({ q: '', tag: 'style-guide', limit: 10, offset: 0 }, viewerOf(annP));
     out.nearMiss = await packages.search({ q: '@acme/rulez', limit: 10, offset: 0 }, viewerOf(annP));
-    out.owners = await packages.addOwner('@acme/rules', 'ben', ctx);
-    out.removedOwner = await packages.removeOwner('@acme/rules', 'ben', ctx);
+    out.owners = await packages.addOwner('@acme/rules', 'ben', ctx, (facts) => decideOwnerAddition(annP, '@acme/rules', 'ben', facts));
+    out.removedOwner = await packages.removeOwner('@acme/rules', 'ben', ctx, (facts) => decideOwnerChange(annP, '@acme/rules', facts));
     out.archive = await packages.findArchive(sha(1), viewerOf(annP));
 
     await applySideEffects(on, [
@@ -788,9 +794,9 @@ describe('the repositories on the Data API driver (fake Data API over PGlite)', 
     out.revoked = await registries.findActiveToken(acme.id, TOKEN_ID);
     // A member's removal revokes their tokens; the outbox holds what DynamoDB must still learn.
     const benCtx = { actor: { userId: ben.id, username: 'ben', role: 'publisher' as const, tokenHash: 'y' }, sourceIp: '10.0.0.2' };
-    await registries.createToken(acme.id, { id: BEN_TOKEN_ID, name: 'ben ci', scopes: ['read'], tokenHash: 'c'.repeat(64), expiresAt: new Date('2030-01-02T03:04:05.678Z') }, benCtx);
+    await registries.createToken(acme.id, { id: BEN_TOKEN_ID, name: 'ben ci', scopes: ['read'], tokenHash: 'c'.repeat(64), expiresAt: new Date('2030-01-02T03:04:05.678Z') }, benCtx, readToken);
     out.removed = await registries.removeMember(acme.id, 'ben', ctx);
-    out.refused = await outcome(registries.createToken(acme.id, { id: randomUUID(), name: 'late', scopes: ['read'], tokenHash: 'd'.repeat(64), expiresAt: new Date('2030-01-02T03:04:05.678Z') }, benCtx));
+    out.refused = await outcome(registries.createToken(acme.id, { id: randomUUID(), name: 'late', scopes: ['read'], tokenHash: 'd'.repeat(64), expiresAt: new Date('2030-01-02T03:04:05.678Z') }, benCtx, readToken));
     const outbox = new PgRevocationOutbox(on);
     out.outbox = await outbox.pending(10);
     out.outboxOfBen = await outbox.pending(10, ben.id);

@@ -1,11 +1,12 @@
 import { defineHandler, signedIn } from '../../../shared/http/defineHandler.js';
+import { addOwner } from '../../../shared/packages/owners.js';
 import { packageNameFromPath } from '../../../shared/packages/Package.js';
 
 export const handler = defineHandler({
   route: 'PUT /v1/packages/{name}/owners/{username}',
   async handle(input) {
     const name = packageNameFromPath(input.params);
-    const owners = await input.deps.packages.addOwner(name, input.params.username ?? '', { actor: signedIn(input), sourceIp: input.sourceIp });
+    const owners = await addOwner(input.deps, name, input.params.username ?? '', { actor: signedIn(input), sourceIp: input.sourceIp });
     return { status: 200, body: { name, owners } };
   },
 });

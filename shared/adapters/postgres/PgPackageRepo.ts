@@ -1,12 +1,14 @@
-import type { Principal } from '../../auth/Principal.js';
-import { ApiError, conflict, forbidden, notFound } from '../../errors.js';
+import { enforce, type Authorize } from '../../auth/decision.js';
+import { conflict, notFound } from '../../errors.js';
 import { latestOf, sortVersionsNewestFirst, type PackageRecord, type PackageSummary, type VersionRecord, type Visibility } from '../../packages/Package.js';
 import { compareVersions, precedenceKey } from '../../packages/manifest.js';
+import type { OwnerAdditionFacts, OwnerChangeFacts, PublishFacts } from '../../packages/rights.js';
+import type { Principal } from '../../auth/Principal.js';
 import type { Database, SqlClient } from '../../ports/Database.js';
 import type { NewVersion, PackageRepo, PublishIntent, PublishOutcome, SearchQuery } from '../../ports/PackageRepo.js';
-import { roleAtLeast, type Role } from '../../auth/roles.js';
+import type { Role } from '../../auth/roles.js';
 import type { AuditContext } from '../../ports/RegistryRepo.js';
-import { DEFAULT_REGISTRY, registryOfPackage, type RegistryRole } from '../../registries/Registry.js';
+import { registryOfPackage, type RegistryRole } from '../../registries/Registry.js';
 import { ANONYMOUS, viewerOf, visibleRegistrySql, viewerParams, type Viewer } from '../../registries/Viewer.js';
 import { canonicalUsername } from '../../users/username.js';
 import { toDate } from './columns.js';
@@ -50,10 +52,10 @@ function toVersion(r: VersionRow): VersionRecord {
   };
 }
 
+/** A package whose owners are to change (row locked; null when there is none), and the facts the change is decided on. */
 interface OwnerChangeTarget {
-  id: number;
-  registryId: number;
-  registry: string;
+  locked: { id: number; registryId: number } | null;
+  facts: OwnerChangeFacts;
 }
 
 const VERSION_SELECT = `
@@ -65,12 +67,8 @@ const VERSION_SELECT = `
     JOIN registry.users u ON u.id = v.published_by`;
 
 
-const notOwner = (name: string) => forbidden(`You are not an owner of ${name}; ask an owner to add you`);
 const alreadyPublished = (name: string, version: string) =>
   conflict(`${name}@${version} is already published; versions are immutable, publish a new version`);
-
-/** A global admin signed in: an API token never carries admin powers, whoever created it. */
-const isAdmin = (p: Principal) => roleAtLeast(p.role, 'admin') && !p.apiToken;
 
 const TSQUERY = "(websearch_to_tsquery('english', $1::text) || websearch_to_tsquery('simple', $1::text))";
 
@@ -119,6 +117,15 @@ export function searchStatement(query: SearchQuery, viewer: Viewer = ANONYMOUS):
   };
 }
 
+/**
+ * What a use case's rule allowed, which must exist: a rule that lets a change through for a row
+ * that is not there is a bug (the rules answer 404 for those), not something to write.
+ */
+function allowedRow<T>(row: T | null | undefined, what: string): T {
+  if (row === null || row === undefined) throw new Error(`authorize allowed a change involving ${what}, which does not exist`);
+  return row;
+}
+
 const samePrecedence = (name: string, version: string, published: string) =>
   conflict(
     `${name}@${version} is equal in precedence to the published version ${published}: versions that differ only in build metadata or leading zeros cannot both exist; publish a new version`,
@@ -131,32 +138,35 @@ export class PgPackageRepo implements PackageRepo {
     const m = v.manifest;
     const ctx: AuditContext = { actor: v.publisher, sourceIp: v.sourceIp };
     return this.db.transaction(async (tx) => {
-      const registryId = await this.checkPublishRights(tx, m.name, v.publisher);
-      // Creating the package and becoming its owner is settled by the unique name: of two first
-      // publishes, the second waits for the first to commit and then finds the row.
-      const inserted = await tx.query<{ id: number }>(
-        `INSERT INTO registry.packages (name, description, tags, targets, created_by, registry_id)
-         VALUES ($1, $2, $3::text[], $4::text[], $5, $6)
-         ON CONFLICT (name) DO NOTHING
-         RETURNING id`,
-        [m.name, m.description, m.tags, m.targets, v.publisher.userId, registryId],
-      );
-      let packageId: number;
-      if (inserted.rows[0]) {
-        packageId = inserted.rows[0].id;
-        await tx.query('INSERT INTO registry.package_owners (package_id, user_id) VALUES ($1, $2)', [packageId, v.publisher.userId]);
-      } else {
-        // The row lock serialises publishes of one package, so `latest` is computed on a stable set.
-        const { rows } = await tx.query<{ id: number; owner: boolean }>(
-          `SELECT p.id,
-                  EXISTS (SELECT 1 FROM registry.package_owners o WHERE o.package_id = p.id AND o.user_id = $2) AS owner
-             FROM registry.packages p WHERE p.name = $1 FOR UPDATE`,
-          [m.name, v.publisher.userId],
+      // The registry row is locked shared, so rights in it cannot change under the publish; the
+      // package row for update, so publishes of one package are serialised (`latest` is computed
+      // on a stable set) and its owners cannot change under it either.
+      const found = await this.registryForPublish(tx, m.name, v.publisher.userId);
+      const decide = (pkg: PublishFacts['package']) =>
+        enforce(v.authorize({ registry: found && { visibility: found.visibility, publisherRole: found.role }, package: pkg }));
+      let pkg = found && (await this.lockPackageForPublish(tx, m.name, v.publisher.userId));
+      decide(pkg);
+      const registryId = allowedRow(found, `registry "${registryOfPackage(m.name)}"`).id;
+      if (!pkg) {
+        // Creating the package and becoming its owner is settled by the unique name: of two first
+        // publishes, the second waits for the first to commit and then finds the row.
+        const inserted = await tx.query<{ id: number }>(
+          `INSERT INTO registry.packages (name, description, tags, targets, created_by, registry_id)
+           VALUES ($1, $2, $3::text[], $4::text[], $5, $6)
+           ON CONFLICT (name) DO NOTHING
+           RETURNING id`,
+          [m.name, m.description, m.tags, m.targets, v.publisher.userId, registryId],
         );
-        const pkg = rows[0]!;
-        if (!pkg.owner && !isAdmin(v.publisher)) throw notOwner(m.name);
-        packageId = pkg.id;
+        if (inserted.rows[0]) {
+          pkg = { id: inserted.rows[0].id, publisherIsOwner: true };
+          await tx.query('INSERT INTO registry.package_owners (package_id, user_id) VALUES ($1, $2)', [pkg.id, v.publisher.userId]);
+        } else {
+          // A concurrent first publish created it meanwhile: decided again, on the package it committed.
+          pkg = await this.lockPackageForPublish(tx, m.name, v.publisher.userId);
+          decide(pkg);
+        }
       }
+      const packageId = allowedRow(pkg, `package ${m.name}`).id;
 
       // `precedence` is the version without build metadata; its unique index (partial: rows stored
       // before it existed have none) refuses a second version equal in precedence, so the insert
@@ -207,70 +217,53 @@ export class PgPackageRepo implements PackageRepo {
     });
   }
 
-  /**
-   * Who may publish where: unscoped packages need the publisher role; `@scope/...` needs the
-   * publisher or admin role in registry `scope` (or a global admin). An API token publishes only
-   * into its own registry, and only while its creator still has those rights. Someone who may not
-   * see a private registry is told it does not exist. Returns the registry id (row locked shared,
-   * so the registry cannot change under the publish).
-   */
-  private async checkPublishRights(tx: SqlClient, packageName: string, who: Principal): Promise<number> {
-    const name = registryOfPackage(packageName);
+  /** The registry of the package's scope, with the publisher's role in it, locked shared; null when there is none. */
+  private async registryForPublish(tx: SqlClient, packageName: string, userId: number) {
     const { rows } = await tx.query<{ id: number; visibility: Visibility; role: RegistryRole | null }>(
       `SELECT r.id, r.visibility,
               (SELECT m.role FROM registry.registry_members m WHERE m.registry_id = r.id AND m.user_id = $2) AS role
          FROM registry.registries r WHERE r.name = $1 FOR SHARE`,
-      [name, who.userId],
+      [registryOfPackage(packageName), userId],
     );
-    return this.mayPublishInto(name, rows[0], who);
+    return rows[0] ?? null;
+  }
+
+  /** The package, locked for update, and whether the publisher owns it; null when it does not exist. */
+  private async lockPackageForPublish(tx: SqlClient, name: string, userId: number) {
+    const { rows } = await tx.query<{ id: number; owner: boolean }>(
+      `SELECT p.id,
+              EXISTS (SELECT 1 FROM registry.package_owners o WHERE o.package_id = p.id AND o.user_id = $2) AS owner
+         FROM registry.packages p WHERE p.name = $1 FOR UPDATE`,
+      [name, userId],
+    );
+    return rows[0] ? { id: rows[0].id, publisherIsOwner: rows[0].owner } : null;
   }
 
   async checkPublish(intent: PublishIntent): Promise<void> {
-    const name = registryOfPackage(intent.name);
     const { rows } = await this.db.query<{
-      id: number;
       visibility: Visibility;
       role: RegistryRole | null;
       package_id: number | null;
       owner: boolean;
       published_sha256: string | null;
     }>(
-      `SELECT r.id, r.visibility,
+      `SELECT r.visibility,
               (SELECT m.role FROM registry.registry_members m WHERE m.registry_id = r.id AND m.user_id = $2) AS role,
               p.id AS package_id,
               EXISTS (SELECT 1 FROM registry.package_owners o WHERE o.package_id = p.id AND o.user_id = $2) AS owner,
               (SELECT v.sha256 FROM registry.package_versions v WHERE v.package_id = p.id AND v.version = $4) AS published_sha256
          FROM registry.registries r LEFT JOIN registry.packages p ON p.name = $3
         WHERE r.name = $1`,
-      [name, intent.publisher.userId, intent.name, intent.version],
+      [registryOfPackage(intent.name), intent.publisher.userId, intent.name, intent.version],
     );
     const row = rows[0];
-    this.mayPublishInto(name, row, intent.publisher);
-    if (!row || row.package_id === null) return; // a new package: its publisher becomes the owner
-    if (!row.owner && !isAdmin(intent.publisher)) throw notOwner(intent.name);
-    if (row.published_sha256 !== null && row.published_sha256 !== intent.sha256) throw alreadyPublished(intent.name, intent.version);
-  }
-
-  /** The decision of checkPublishRights, given the registry row with the caller's role in it (undefined: none). */
-  private mayPublishInto(name: string, registry: { id: number; visibility: Visibility; role: RegistryRole | null } | undefined, who: Principal): number {
-    const missing = () => notFound(`Registry "${name}" does not exist; create it first with POST /v1/registries`);
-    if (!registry) throw missing();
-    if (registry.visibility === 'private' && !registry.role && !isAdmin(who)) throw missing();
-    if (who.apiToken && who.apiToken.registry !== name) {
-      throw forbidden(`This API token can only publish into registry "${who.apiToken.registry}"`);
-    }
-    const allowed =
-      name === DEFAULT_REGISTRY
-        ? roleAtLeast(who.role, 'publisher')
-        : registry.role === 'publisher' || registry.role === 'admin' || (isAdmin(who) && !who.apiToken);
-    if (!allowed) {
-      throw forbidden(
-        name === DEFAULT_REGISTRY
-          ? 'Publishing unscoped packages needs the publisher role'
-          : `Publishing into registry "${name}" needs the publisher or admin role in it`,
-      );
-    }
-    return registry.id;
+    enforce(
+      intent.authorize({
+        registry: row ? { visibility: row.visibility, publisherRole: row.role } : null,
+        package: row && row.package_id !== null ? { publisherIsOwner: row.owner } : null,
+      }),
+    );
+    if (row && row.published_sha256 !== null && row.published_sha256 !== intent.sha256) throw alreadyPublished(intent.name, intent.version);
   }
 
   private async versionBy(db: SqlClient, where: string, params: unknown[]): Promise<VersionRecord | null> {
@@ -375,10 +368,8 @@ export class PgPackageRepo implements PackageRepo {
   }
 
   /**
-   * Locks the package row and checks the actor may manage its owners, with their rights as they
-   * are now: a global admin; an admin of the package's registry; or an owner who may still publish
-   * there (the publisher role for unscoped packages, the publisher or admin role in the registry
-   * for scoped ones). An owner removed from a registry has no say over its packages any more.
+   * Locks the package row and reads what a change of its owners is decided on, with the actor's
+   * rights as they are now: whether the actor may see it, owns it, and their role in its registry.
    */
   private async lockForOwnerChange(tx: SqlClient, name: string, actor: Principal): Promise<OwnerChangeTarget> {
     const { rows } = await tx.query<{ id: number; registry_id: number; registry: string; owner: boolean; visible: boolean; role: RegistryRole | null }>(
@@ -391,18 +382,12 @@ export class PgPackageRepo implements PackageRepo {
       [name, actor.userId, ...viewerParams(viewerOf(actor))],
     );
     const pkg = rows[0];
-    if (!pkg || !pkg.visible) throw notFound(`Package ${name} not found`);
-    const scoped = pkg.registry !== DEFAULT_REGISTRY;
-    const mayPublish = scoped ? pkg.role === 'publisher' || pkg.role === 'admin' : roleAtLeast(actor.role, 'publisher');
-    const allowed = isAdmin(actor) || (scoped && pkg.role === 'admin') || (pkg.owner && mayPublish);
-    if (!allowed) {
-      throw forbidden(
-        pkg.owner
-          ? `You no longer have publishing rights in registry "${pkg.registry}", so you cannot change the owners of ${name}`
-          : `Only owners of ${name}, admins of its registry or admins can change its owners`,
-      );
-    }
-    return { id: pkg.id, registryId: pkg.registry_id, registry: pkg.registry };
+    return {
+      locked: pkg ? { id: pkg.id, registryId: pkg.registry_id } : null,
+      facts: {
+        package: pkg ? { registry: pkg.registry, visibleToActor: pkg.visible, actorIsOwner: pkg.owner, actorRegistryRole: pkg.role } : null,
+      },
+    };
   }
 
   private async ownersOf(tx: SqlClient, packageId: number): Promise<string[]> {
@@ -414,24 +399,24 @@ export class PgPackageRepo implements PackageRepo {
     return rows.map((r) => r.username);
   }
 
-  addOwner(name: string, username: string, ctx: AuditContext): Promise<string[]> {
+  addOwner(name: string, username: string, ctx: AuditContext, authorize: Authorize<OwnerAdditionFacts>): Promise<string[]> {
     return this.db.transaction(async (tx) => {
-      const { id: packageId, registryId, registry } = await this.lockForOwnerChange(tx, name, ctx.actor);
+      const { locked, facts } = await this.lockForOwnerChange(tx, name, ctx.actor);
       const { rows } = await tx.query<{ id: number; username: string; role: Role; active: boolean; registry_role: RegistryRole | null }>(
         `SELECT u.id, u.username, u.role, u.active,
-                (SELECT m.role FROM registry.registry_members m WHERE m.registry_id = $2 AND m.user_id = u.id) AS registry_role
+                (SELECT m.role FROM registry.registry_members m WHERE m.registry_id = $2::int AND m.user_id = u.id) AS registry_role
            FROM registry.users u WHERE ${usernameIs('u.username', '$1')}`,
-        [canonicalUsername(username), registryId],
+        [canonicalUsername(username), locked?.registryId ?? null],
       );
-      const user = rows[0];
-      if (!user || !user.active) throw notFound(`User ${username} not found`);
-      // An owner must be able to publish the package: owning it would mean nothing otherwise.
-      if (registry === DEFAULT_REGISTRY && !roleAtLeast(user.role, 'publisher')) {
-        throw new ApiError(400, `${user.username} cannot own packages: an owner must have the publisher role or above`);
-      }
-      if (registry !== DEFAULT_REGISTRY && user.registry_role !== 'publisher' && user.registry_role !== 'admin') {
-        throw new ApiError(400, `${user.username} cannot own ${name}: an owner must have the publisher or admin role in registry "${registry}"`);
-      }
+      const candidate = rows[0];
+      enforce(
+        authorize({
+          ...facts,
+          candidate: candidate ? { username: candidate.username, role: candidate.role, active: candidate.active, registryRole: candidate.registry_role } : null,
+        }),
+      );
+      const { id: packageId, registryId } = allowedRow(locked, `package ${name}`);
+      const user = allowedRow(candidate, `user ${username}`);
       const added = await tx.query(
         'INSERT INTO registry.package_owners (package_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
         [packageId, user.id],
@@ -441,9 +426,11 @@ export class PgPackageRepo implements PackageRepo {
     });
   }
 
-  removeOwner(name: string, username: string, ctx: AuditContext): Promise<string[]> {
+  removeOwner(name: string, username: string, ctx: AuditContext, authorize: Authorize<OwnerChangeFacts>): Promise<string[]> {
     return this.db.transaction(async (tx) => {
-      const { id: packageId, registryId } = await this.lockForOwnerChange(tx, name, ctx.actor);
+      const { locked, facts } = await this.lockForOwnerChange(tx, name, ctx.actor);
+      enforce(authorize(facts));
+      const { id: packageId, registryId } = allowedRow(locked, `package ${name}`);
       const owners = await this.ownersOf(tx, packageId);
       const wanted = canonicalUsername(username);
       const target = owners.find((o) => wanted !== null && canonicalUsername(o) === wanted);

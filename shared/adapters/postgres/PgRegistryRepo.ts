@@ -1,17 +1,16 @@
-import { ApiError, conflict, forbidden, notFound } from '../../errors.js';
+import { enforce, type Authorize } from '../../auth/decision.js';
+import { ApiError, conflict, notFound } from '../../errors.js';
 import type { Database, SqlClient } from '../../ports/Database.js';
 import { sqlState, UNIQUE_VIOLATION } from '../../ports/Database.js';
 import type { ApiTokenRecord, AuditContext, AuditRecord, MemberChange, RegistryMember, RegistryRepo } from '../../ports/RegistryRepo.js';
 import type { CreateRegistryRequest, RegistryRecord, RegistryRole, UpdateRegistryRequest } from '../../registries/Registry.js';
 import { visibleRegistrySql, viewerParams, type Viewer } from '../../registries/Viewer.js';
+import { registryRoleMayPublish, type RegistryCreationFacts, type TokenCreationFacts } from '../../registries/rights.js';
 import { canonicalUsername } from '../../users/username.js';
 import { toDate, toDateOrNull } from './columns.js';
 import { usernameIs } from './PgUserRepo.js';
 import { appendAudit } from './auditLog.js';
 import { revokeInTransaction } from './PgRevocationOutbox.js';
-
-/** Whether a registry role lets its holder keep a token with the publish scope. */
-const mayPublish = (role: RegistryRole | null) => role === 'publisher' || role === 'admin';
 
 interface RegistryRow {
   id: number;
@@ -43,10 +42,7 @@ const REGISTRY_COLUMNS = `r.id, r.name, r.description, r.visibility, r.config_ve
   (SELECT u.username FROM registry.users u WHERE u.id = r.created_by) AS created_by, r.created_at, r.updated_at`;
 
 export class PgRegistryRepo implements RegistryRepo {
-  constructor(
-    private readonly db: Database,
-    private readonly capPerUser: number,
-  ) {}
+  constructor(private readonly db: Database) {}
 
   async listVisible(viewer: Viewer) {
     const { rows } = await this.db.query<RegistryRow>(
@@ -60,16 +56,15 @@ export class PgRegistryRepo implements RegistryRepo {
     return rows.map((r) => ({ registry: toRegistry(r), role: r.role ?? null }));
   }
 
-  create(input: CreateRegistryRequest, ctx: AuditContext): Promise<RegistryRecord> {
+  create(input: CreateRegistryRequest, ctx: AuditContext, authorize: Authorize<RegistryCreationFacts>): Promise<RegistryRecord> {
     return this.db.transaction(async (tx) => {
-      // Locking the creator's row serialises one user's creations, so the cap holds under races.
+      // Locking the creator's row serialises one user's creations, so what is decided on the count
+      // (the per-user cap) holds under races.
       await tx.query('SELECT 1 FROM registry.users WHERE id = $1 FOR UPDATE', [ctx.actor.userId]);
       const { rows: counted } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM registry.registries WHERE created_by = $1', [
         ctx.actor.userId,
       ]);
-      if (counted[0]!.n >= this.capPerUser) {
-        throw forbidden(`You have reached the limit of ${this.capPerUser} registries per user`);
-      }
+      enforce(authorize({ createdByCreator: counted[0]!.n }));
       let id: number;
       try {
         const { rows } = await tx.query<{ id: number }>(
@@ -176,7 +171,7 @@ export class PgRegistryRepo implements RegistryRepo {
       // A demotion below what the publish scope needs ends the member's tokens that carry it
       // (after the member.set record, so the audit log reads in order).
       let revoked = 0;
-      if (mayPublish(before) && !mayPublish(role)) {
+      if (registryRoleMayPublish(before) && !registryRoleMayPublish(role)) {
         revoked = await revokeInTransaction(tx, { userId: user.id, registryId, onlyScope: 'publish', reason: 'member.demote', audit: ctx });
       }
       return { members: await this.members(tx, registryId), revokedTokensOf: revoked > 0 ? user.id : null };
@@ -207,6 +202,7 @@ export class PgRegistryRepo implements RegistryRepo {
     registryId: number,
     token: { id: string; name: string; scopes: Array<'read' | 'publish'>; tokenHash: string; expiresAt: Date },
     ctx: AuditContext,
+    authorize: Authorize<TokenCreationFacts | null>,
   ): Promise<ApiTokenRecord> {
     return this.db.transaction(async (tx) => {
       // The registry row is what member changes lock, the user row what password changes and
@@ -222,9 +218,7 @@ export class PgRegistryRepo implements RegistryRepo {
         [registryId, ctx.actor.userId],
       );
       const now = access[0];
-      if (!now?.active) throw forbidden('Your account can no longer create tokens');
-      if (token.scopes.includes('publish') && !mayPublish(now.role)) throw forbidden('A publish token needs the publisher or admin role in this registry');
-      if (!now.role && now.visibility === 'private') throw forbidden('Only members of this registry can create tokens for it');
+      enforce(authorize(now ? { creatorActive: now.active, creatorRole: now.role, visibility: now.visibility } : null));
       await tx.query(
         `INSERT INTO registry.api_tokens (id, registry_id, user_id, name, scopes, token_hash, expires_at)
          VALUES ($1::uuid, $2, $3, $4, $5::text[], $6, $7::timestamptz)`,
