@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,9 @@ import type { HarnessJob, HarnessRequest, HarnessResult } from './lambdaHarness.
 import { percentiles, type Percentiles } from './load.js';
 import { SEARCH_QUERIES, seededName, seedPackages } from './seedPackages.js';
 import { startServerProcess } from './serverProcess.js';
+import { bundleDefines } from '../../infra/bundling.js';
+import { routes, type RouteDefinition } from '../../shared/routes.js';
+import { packageArchive } from './archives.js';
 
 // `npm run bench -- lambda`: each main function run the way Lambda runs it. The function is
 // bundled with esbuild as the CDK stack bundles it (infra/bundling.ts: ESM, minified, external
@@ -75,9 +78,15 @@ function loadedBytes(meta: Metafile, entryOut: string): number {
   return [...seen].reduce((sum, o) => sum + (meta.outputs[o]?.bytes ?? 0), 0);
 }
 
-/** Bundles functions/<handler>.ts with the bench's dependency provider (shared chunks). */
+/**
+ * Bundles functions/<handler>.ts with the bench's dependency provider (shared chunks), leaving out
+ * what the route does not use and aliasing the credential chain, as the stack's bundling does.
+ */
 async function bundleFunction(handler: string, outdir: string): Promise<{ functionFile: string; depsFile: string; bytes: number }> {
+  const route = (routes as readonly RouteDefinition[]).find((r) => r.handler === handler);
   const result = await build({
+    define: bundleDefines(route?.uses ?? [], 'proxy'),
+    alias: { '@aws-sdk/credential-provider-node': './shared/runtime/lambdaCredentials.ts' },
     absWorkingDir: ROOT,
     entryPoints: { index: join(ROOT, 'functions', `${handler}.ts`), 'bench-deps': join(ROOT, 'scripts/bench/lambdaDeps.ts') },
     outdir,
@@ -174,6 +183,10 @@ export async function runLambdaView(opts: {
       await server.stop();
     }
     await seedPackages(scratch.url, opts.packages);
+    // One archive on disk under a seeded version's hash, for the download function.
+    const blobSha = [seededName(0) + '1.1.0', '1.1.0' + seededName(0)].map((s) => createHash('md5').update(s).digest('hex')).join('');
+    await mkdir(join(dataDir, 'blobs', blobSha.slice(0, 2)), { recursive: true });
+    await writeFile(join(dataDir, 'blobs', blobSha.slice(0, 2), `${blobSha}.tgz`), await packageArchive(seededName(0), '1.1.0'));
 
     // Requests per function, routed by the local server's matcher (same route, same params).
     const matcher = new RouteMatcher();
@@ -199,6 +212,7 @@ export async function runLambdaView(opts: {
         requests: spread(50, (i) => `/v1/packages/${seededName((i * 104729) % opts.packages)}/versions/1.1.0`).map((p) => request('GET', p)),
       },
       { handler: 'packages/search', requests: SEARCH_QUERIES.map((q) => request('GET', `/v1/packages?q=${encodeURIComponent(q)}`)) },
+      { handler: 'blobs/get', requests: [request('GET', `/v1/blobs/${blobSha}`)] },
     ];
 
     const bundles = join(work, 'bundles');
