@@ -1,7 +1,20 @@
 import { defineConfig } from 'vitest/config';
 
-/** The slow tier: real esbuild bundling of every function, and store outages with real waits. */
-const SLOW = ['test/infra/bundle.test.ts', 'test/faults/**/*.test.ts'];
+/**
+ * The slow tier: CDK synthesis (with real esbuild bundling of every function in bundle.test.ts),
+ * store outages and deadlines with real waits, the fuzz run over every route, and the tests that
+ * start `npm start` in processes of their own.
+ */
+const SLOW = [
+  'test/infra/bundle.test.ts',
+  'test/infra/stack.test.ts',
+  'test/infra/environments.test.ts',
+  'test/infra/webAcl.test.ts',
+  'test/faults/**/*.test.ts',
+  'test/unit/storeDeadlines.test.ts',
+  'test/http/fuzz.test.ts',
+  'test/http/localServer.test.ts',
+];
 
 export default defineConfig({
   test: {
@@ -15,7 +28,7 @@ export default defineConfig({
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'SILENT' },
     coverage: { provider: 'v8', include: ['shared/**', 'functions/**'], reporter: ['text-summary', 'html'] },
     projects: [
-      // `npm test`: unit, HTTP against the real local server, integration on the real stores, e2e, CDK assertions.
+      // `npm test`: unit, HTTP against the real local server, integration on the real stores, e2e.
       { extends: true, test: { name: 'fast', include: ['test/**/*.test.ts'], exclude: SLOW } },
       // `npm run test:slow` (CI runs both).
       { extends: true, test: { name: 'slow', include: SLOW } },
