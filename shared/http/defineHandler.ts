@@ -116,11 +116,26 @@ export function clientAddress(event: HttpEvent, originSecret?: string): string {
 function routeGuard(route: RouteDefinition): MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContext> {
   const uses = route.uses ?? [];
   const owner = `functions/${route.handler}.ts`;
+  // The dependencies live as long as the process: their view for this route is made once.
+  const restricted = new WeakMap<Dependencies, Dependencies>();
+  const restrict = (all: Dependencies) => {
+    let view = restricted.get(all);
+    if (!view) restricted.set(all, (view = restrictTo(all, uses, owner)));
+    return view;
+  };
   return {
     before: async (request) => {
-      const deps = restrictTo(request.context.dependencies ?? (await dependencies(uses)), uses, owner);
-      request.context.rfh = { route, deps, principal: null, body: undefined, query: undefined, rawBody: Buffer.alloc(0) };
+      const deps = restrict(request.context.dependencies ?? (await dependencies(uses)));
       const event = request.event;
+      request.context.rfh = {
+        route,
+        deps,
+        principal: null,
+        body: undefined,
+        query: undefined,
+        rawBody: Buffer.alloc(0),
+        clientAddress: clientAddress(event, deps.originSecret),
+      };
       // Where the stack has a CDN, the API answers only what came through it: calling API
       // Gateway directly would skip the CDN's web ACL and forge the viewer's address.
       if (deps.originSecret && !cameThroughCdn(event, deps.originSecret)) {
@@ -138,7 +153,7 @@ function routeGuard(route: RouteDefinition): MiddlewareObj<HttpEvent, HttpRespon
       }
 
       if (deps.config.rateLimitEnabled) {
-        const wait = rateLimiter.hit(`${route.method} ${route.path} ${clientAddress(event, deps.originSecret)}`, route.rateLimitPerMinute);
+        const wait = rateLimiter.hit(`${route.method} ${route.path} ${request.context.rfh.clientAddress}`, route.rateLimitPerMinute);
         if (wait > 0) throw tooManyRequests('Too many requests, slow down', wait);
       }
 
@@ -265,8 +280,8 @@ export function defineHandler<K extends RouteKey>(spec: HandlerSpec<K>) {
         deps: state.deps,
         event,
         params: (event.pathParameters ?? {}) as Record<string, string>,
-        sourceIp: clientAddress(event, state.deps.originSecret),
-        origin: { clientAddress: clientAddress(event, state.deps.originSecret), userAgent: event.requestContext.http.userAgent ?? '' },
+        sourceIp: state.clientAddress,
+        origin: { clientAddress: state.clientAddress, userAgent: event.requestContext.http.userAgent ?? '' },
       });
       // Side effects of this request leave the process before Lambda may freeze it.
       await state.deps.sideEffects.handOff();

@@ -15,6 +15,8 @@ export interface RequestState {
   query: unknown;
   /** The request body as bytes, decoded from API Gateway's (maybe base64) string once. */
   rawBody: Buffer;
+  /** The caller's address (clientAddress), worked out once per request. */
+  clientAddress: string;
 }
 
 export type ApiContext = Context & {
