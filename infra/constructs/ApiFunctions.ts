@@ -74,6 +74,18 @@ export function functionLogsAndRole(scope: Construct, prefix: string, config: En
 }
 
 /** What Lambda needs to attach a function to the VPC (network interfaces cannot be named in advance). */
+/** The sessions table and its user index, with the named actions the adapters use only. */
+export function sessionsTableStatements(table: dynamodb.ITableV2): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({ sid: 'SessionsTable', actions: [...SESSIONS_TABLE_ACTIONS], resources: [table.tableArn] }),
+    new iam.PolicyStatement({
+      sid: 'SessionsByUser',
+      actions: [...SESSIONS_INDEX_ACTIONS],
+      resources: [`${table.tableArn}/index/${SESSIONS_TABLE.userIndex.name}`],
+    }),
+  ];
+}
+
 export function vpcAccessStatement(): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: 'AttachToVpc',
@@ -140,17 +152,7 @@ export class ApiFunctions extends Construct {
       const { logGroup, role } = functionLogsAndRole(this, fid, config, `Runs ${routeKey(route)} (functions/${route.handler}.ts)`);
       if (inVpc) role.addToPrincipalPolicy(vpcAccessStatement());
 
-      // Sessions table and its user index: named actions only.
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ sid: 'SessionsTable', actions: [...SESSIONS_TABLE_ACTIONS], resources: [props.table.tableArn] }),
-      );
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'SessionsByUser',
-          actions: [...SESSIONS_INDEX_ACTIONS],
-          resources: [`${props.table.tableArn}/index/${SESSIONS_TABLE.userIndex.name}`],
-        }),
-      );
+      for (const statement of sessionsTableStatements(props.table)) role.addToPrincipalPolicy(statement);
       // The JWT key: read, this one secret.
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({

@@ -9,12 +9,10 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { SESSIONS_TABLE } from '../../shared/adapters/dynamodb/sessionsTable.js';
 import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, PROJECT_ROOT, bundlingOptions } from '../bundling.js';
-import { SESSIONS_INDEX_ACTIONS, SESSIONS_TABLE_ACTIONS } from '../routePolicy.js';
 import type { EnvironmentConfig } from '../config.js';
 import { APP_USER, type Database } from './Database.js';
-import { functionLogsAndRole, vpcAccessStatement, type ApiFunctions } from './ApiFunctions.js';
+import { functionLogsAndRole, sessionsTableStatements, vpcAccessStatement, type ApiFunctions } from './ApiFunctions.js';
 import type { Network } from './Network.js';
 
 /** The SQS consumer's entry (not an HTTP route). */
@@ -69,16 +67,7 @@ export class SideEffects extends Construct {
     const { logGroup, role } = functionLogsAndRole(this, 'Consumer', config, 'Applies queued side effects to PostgreSQL and the sessions table');
     if (inVpc) role.addToPrincipalPolicy(vpcAccessStatement());
     // Revocations (auth state, token grants) and session clean-up: the same named actions as the API.
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'SessionsTable', actions: [...SESSIONS_TABLE_ACTIONS], resources: [props.table.tableArn] }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'SessionsByUser',
-        actions: [...SESSIONS_INDEX_ACTIONS],
-        resources: [`${props.table.tableArn}/index/${SESSIONS_TABLE.userIndex.name}`],
-      }),
-    );
+    for (const statement of sessionsTableStatements(props.table)) role.addToPrincipalPolicy(statement);
     // The shared runtime reads the JWT key when it starts, whatever the function.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ sid: 'JwtSigningKey', actions: ['secretsmanager:GetSecretValue'], resources: [props.jwtSecretArn] }),
