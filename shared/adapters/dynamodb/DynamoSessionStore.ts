@@ -8,6 +8,7 @@ import {
   UpdateItemCommand,
   type DynamoDBClient,
   type QueryCommandOutput,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { Role } from '../../auth/roles.js';
 import type { AuthStateChange } from '../../ports/UserRepo.js';
@@ -199,65 +200,49 @@ export class DynamoSessionStore implements SessionStore {
       values[':rb'] = revokeBefore;
       set += ', #rb = :rb';
     }
-    try {
-      await callDynamo(() =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: toItem({ pk: userStateKey(change.userId) }),
-            UpdateExpression: set,
-            // Only a newer version lands: two racing changes end in the order SQL committed them.
-            ConditionExpression: 'attribute_not_exists(#v) OR #v < :v',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: toItem(values),
-          }),
-        ),
-      );
-    } catch (err) {
-      if (!isConditionFailed(err)) throw err;
-      // A newer state is already there. Its revocation time may still be older than this one
-      // (a role change overtook a password change whose write failed and is retried now): the
-      // revocation time only ever moves forward, whatever the version.
-      if (revokeBefore !== undefined) await this.revokeBefore(change.userId, revokeBefore);
-    }
+    const applied = await this.updateUnlessConditionFails({
+      Key: toItem({ pk: userStateKey(change.userId) }),
+      UpdateExpression: set,
+      // Only a newer version lands: two racing changes end in the order SQL committed them.
+      ConditionExpression: 'attribute_not_exists(#v) OR #v < :v',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: toItem(values),
+    });
+    // A newer state is already there. Its revocation time may still be older than this one (a
+    // role change overtook a password change whose write failed and is retried now): the
+    // revocation time only ever moves forward, whatever the version.
+    if (!applied && revokeBefore !== undefined) await this.revokeBefore(change.userId, revokeBefore);
   }
 
   private async revokeBefore(userId: number, revokeBefore: number): Promise<void> {
-    try {
-      await callDynamo(() =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: toItem({ pk: userStateKey(userId) }),
-            UpdateExpression: 'SET #rb = :rb',
-            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#rb) OR #rb < :rb)',
-            ExpressionAttributeNames: { '#rb': 'revoked_before' },
-            ExpressionAttributeValues: toItem({ ':rb': revokeBefore }),
-          }),
-        ),
-      );
-    } catch (err) {
-      if (isConditionFailed(err)) return; // a later revocation is already there
-      throw err;
-    }
+    // A condition failure means a later revocation is already there.
+    await this.updateUnlessConditionFails({
+      Key: toItem({ pk: userStateKey(userId) }),
+      UpdateExpression: 'SET #rb = :rb',
+      ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#rb) OR #rb < :rb)',
+      ExpressionAttributeNames: { '#rb': 'revoked_before' },
+      ExpressionAttributeValues: toItem({ ':rb': revokeBefore }),
+    });
   }
 
   async reissue(tokenHash: string, issuedAt: number): Promise<void> {
+    // A condition failure means logged out meanwhile (nothing to keep alive), or moved further already.
+    await this.updateUnlessConditionFails({
+      Key: toItem({ pk: sessionKey(tokenHash) }),
+      UpdateExpression: 'SET issued_at = :t',
+      // Never backwards: a second, later revocation may have moved it further already.
+      ConditionExpression: 'attribute_exists(pk) AND issued_at < :t',
+      ExpressionAttributeValues: toItem({ ':t': issuedAt }),
+    });
+  }
+
+  /** A conditional update; false (no error) when its condition did not hold. */
+  private async updateUnlessConditionFails(input: Omit<UpdateItemCommandInput, 'TableName'>): Promise<boolean> {
     try {
-      await callDynamo(() =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: toItem({ pk: sessionKey(tokenHash) }),
-            UpdateExpression: 'SET issued_at = :t',
-            // Never backwards: a second, later revocation may have moved it further already.
-            ConditionExpression: 'attribute_exists(pk) AND issued_at < :t',
-            ExpressionAttributeValues: toItem({ ':t': issuedAt }),
-          }),
-        ),
-      );
+      await callDynamo(() => this.client.send(new UpdateItemCommand({ TableName: this.tableName, ...input })));
+      return true;
     } catch (err) {
-      if (isConditionFailed(err)) return; // logged out meanwhile (nothing to keep alive), or moved further already
+      if (isConditionFailed(err)) return false;
       throw err;
     }
   }
