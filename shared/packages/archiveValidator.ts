@@ -44,7 +44,7 @@ const GLOB_OPTIONS: MinimatchOptions = {
 // decompressed tar stream is capped at the file limit plus this, because tar readers skip
 // empty blocks: gigabytes of zeros would otherwise pass every per-file check.
 const TAR_OVERHEAD_ALLOWANCE = 1_048_576;
-const MAX_TAR_STREAM_BYTES = ARCHIVE_MAX_TOTAL_BYTES + TAR_OVERHEAD_ALLOWANCE;
+export const MAX_TAR_STREAM_BYTES = ARCHIVE_MAX_TOTAL_BYTES + TAR_OVERHEAD_ALLOWANCE;
 
 // `rfh pack` writes rulestack.json at the root; npm-style tarballs nest everything in package/.
 const MANIFEST_PATHS = ['rulestack.json', 'package/rulestack.json'];
@@ -68,6 +68,8 @@ export interface ArchiveFile {
   /** Relative to the archive root, without a leading "./". */
   path: string;
   size: number;
+  /** The whole file, checked to be UTF-8 without NUL (a byte order mark is dropped). */
+  text: string;
 }
 
 export interface ArchiveSummary {
@@ -234,7 +236,7 @@ function gzipDataStart(bytes: Uint8Array, start: number): number {
   return at;
 }
 
-function* slices(bytes: Uint8Array, from = 0): Generator<Buffer> {
+export function* slices(bytes: Uint8Array, from = 0): Generator<Buffer> {
   for (let offset = from; offset < bytes.length; offset += INPUT_SLICE_BYTES) {
     const end = Math.min(offset + INPUT_SLICE_BYTES, bytes.length);
     yield Buffer.from(bytes.buffer, bytes.byteOffset + offset, end - offset);
@@ -289,12 +291,11 @@ async function readEntries(entries: Extract, expected: ManifestClaims): Promise<
     declaredBytes += header.size;
     if (declaredBytes > ARCHIVE_MAX_TOTAL_BYTES) throw totalTooLarge();
 
-    const keepText = MANIFEST_PATHS.includes(path);
-    const { size, text } = await readTextFile(entry, path, keepText);
+    const { size, text } = await readTextFile(entry, path);
     totalBytes += size;
     if (totalBytes > ARCHIVE_MAX_TOTAL_BYTES) throw totalTooLarge();
-    files.push({ path, size });
-    if (keepText) manifests.set(path, text);
+    files.push({ path, size, text });
+    if (MANIFEST_PATHS.includes(path)) manifests.set(path, text);
   }
 
   const { path: manifestPath, manifest } = embeddedManifest(manifests, expected);
@@ -355,8 +356,15 @@ function entryPath(name: string): string {
   if (segments.includes('..')) throw reject(`${quote(name)} escapes the package directory`);
   const kept = segments.filter((segment) => segment !== '' && segment !== '.');
   rejectUnportableNames(name, kept);
-  return kept.join('/');
+  return relativeEntryPath(name);
 }
+
+/** A tar entry's name as the package's path: without "./" and empty segments. */
+export const relativeEntryPath = (name: string) =>
+  name
+    .split('/')
+    .filter((segment) => segment !== '' && segment !== '.')
+    .join('/');
 
 function rejectUnlessRegularFile(header: Header, path: string): void {
   const type: string | null = header.type;
@@ -390,13 +398,10 @@ const fileTooLarge = (path: string, size: number) =>
 
 /**
  * Reads one file, checking as it streams that it is UTF-8 text: no executable signature,
- * no NUL byte, no invalid or truncated sequence. Returns the text only when asked to keep it.
+ * no NUL byte, no invalid or truncated sequence. The text is kept so publish can index it
+ * without inflating the archive a second time.
  */
-async function readTextFile(
-  entry: AsyncIterable<unknown>,
-  path: string,
-  keepText: boolean,
-): Promise<{ size: number; text: string }> {
+async function readTextFile(entry: AsyncIterable<unknown>, path: string): Promise<{ size: number; text: string }> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let size = 0;
   let text = '';
@@ -413,7 +418,7 @@ async function readTextFile(
     } catch {
       throw notUtf8(path);
     }
-    if (keepText) text += decoded;
+    text += decoded;
   };
   const releaseHead = (held: Uint8Array[]) => {
     rejectExecutable(held.length === 1 ? (held[0] as Uint8Array) : Buffer.concat(held), path);
@@ -435,8 +440,7 @@ async function readTextFile(
   }
   if (head !== null) releaseHead(head);
   try {
-    const rest = decoder.decode();
-    if (keepText) text += rest;
+    text += decoder.decode();
   } catch {
     throw notUtf8(path);
   }

@@ -90,11 +90,11 @@ describe('validateArchive: archives rfh pack makes', () => {
     ]);
     const summary = await validateArchive(archive, expected);
     expect(summary.files).toEqual([
-      { path: 'rulestack.json', size: Buffer.byteLength(listed) },
-      { path: 'security.md', size: Buffer.byteLength('# Security\n\nNever log secrets. Ünïcödé is fine ✓\n') },
-      { path: 'rules/cursor.mdc', size: 23 },
-      { path: 'rules/notes.txt', size: 0 },
-      { path: 'rules/data.json', size: 7 },
+      { path: 'rulestack.json', size: Buffer.byteLength(listed), text: listed },
+      { path: 'security.md', size: Buffer.byteLength('# Security\n\nNever log secrets. Ünïcödé is fine ✓\n'), text: '# Security\n\nNever log secrets. Ünïcödé is fine ✓\n' },
+      { path: 'rules/cursor.mdc', size: 23, text: '---\ndescription: x\n---\n' },
+      { path: 'rules/notes.txt', size: 0, text: '' },
+      { path: 'rules/data.json', size: 7, text: '{"a":1}' },
     ]);
     expect(summary.totalBytes).toBe(summary.files.reduce((sum, f) => sum + f.size, 0));
     expect(summary.manifest).toEqual({ ...JSON.parse(listed), targets: [], tags: [], license: undefined });
