@@ -190,6 +190,11 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  async read(sha256: string): Promise<Uint8Array | null> {
+    const found = await this.download(sha256);
+    return found?.kind === 'bytes' ? found.bytes : null;
+  }
+
   async ping(): Promise<void> {
     try {
       await mkdir(this.root, { recursive: true });

@@ -6,6 +6,12 @@ export function assertSha256(sha256: string): void {
   if (!SHA256_HEX.test(sha256)) throw new Error('Invalid blob hash: expected 64 lowercase hex characters');
 }
 
+/**
+ * No stored archive is larger: publish takes at most a Lambda payload (shared/routes.ts,
+ * PUBLISH_BODY_LIMIT, about 4.4 MiB for the whole form). Readers refuse more, with room to spare.
+ */
+export const MAX_STORED_ARCHIVE_BYTES = 8 * 1024 * 1024;
+
 /** Where archives live, content-addressed by the SHA-256 of their bytes. */
 export type BlobDownload =
   | { kind: 'bytes'; bytes: Uint8Array }
@@ -46,6 +52,12 @@ export const ALREADY_STORED: StagedBlob = Object.freeze({
 export interface BlobReader {
   /** The blob's bytes or a short-lived URL to them; null when the hash is not stored. */
   download(sha256: string): Promise<BlobDownload | null>;
+  /**
+   * The blob's bytes, through this process (the web pages show the files of an archive, and the
+   * reprocessing command reads them); null when the hash is not stored. Never more than
+   * MAX_STORED_ARCHIVE_BYTES: a larger object is refused as not what a publish stores.
+   */
+  read(sha256: string): Promise<Uint8Array | null>;
   /** Resolves when the store answers (the health probe). */
   ping(): Promise<void>;
 }

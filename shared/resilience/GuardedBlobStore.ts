@@ -12,6 +12,10 @@ export class GuardedBlobReader implements BlobReader {
     return this.guard.run(() => this.inner.download(sha256));
   }
 
+  read(sha256: string): Promise<Uint8Array | null> {
+    return this.guard.run(() => this.inner.read(sha256));
+  }
+
   ping(): Promise<void> {
     return this.guard.run(() => this.inner.ping());
   }

@@ -118,6 +118,13 @@ describe.each(['fs', 's3'] as const)('BlobStore contract: %s', (which) => {
     expect(await engine().read(hash)).toEqual(bytes);
   });
 
+  it('reads the bytes back through the process (read), and null for a hash it does not hold', async () => {
+    const { bytes, hash } = blob(`read through ${which}`);
+    await engine().store.put(hash, bytes);
+    expect(Buffer.from((await engine().store.read(hash))!)).toEqual(Buffer.from(bytes));
+    expect(await engine().store.read(sha256(new TextEncoder().encode('never put')))).toBeNull();
+  });
+
   it('answers null for a hash it does not hold', async () => {
     expect(await engine().store.download('0'.repeat(64))).toBeNull();
     expect(await engine().read(sha256(new TextEncoder().encode('never stored')))).toBeNull();
@@ -356,11 +363,19 @@ describe('S3BlobReader on s3rver: the read side of the contract, without the S3 
     expect(params(got!.url)).toEqual(params(sdk!.url));
   });
 
+  it('reads the bytes S3BlobStore stored with a signed GET, and null for a missing one', async () => {
+    const { bytes, hash } = blob('read by the light reader, through the process');
+    await engines.s3.store.put(hash, bytes);
+    expect(Buffer.from((await reader.read(hash))!)).toEqual(Buffer.from(bytes));
+    expect(await reader.read('1'.repeat(64))).toBeNull();
+  });
+
   it('answers null for a hash it does not hold (HeadObject 404), and for a staged archive not yet promoted', async () => {
     expect(await reader.download('0'.repeat(64))).toBeNull();
     const { bytes, hash } = blob('staged, not promoted: invisible to the reader');
     const staged = await engines.s3.store.stage(hash, bytes);
     expect(await reader.download(hash)).toBeNull();
+    expect(await reader.read(hash)).toBeNull();
     await staged.promote();
     expect((await fetchBytes(hash, reader))?.bytes).toEqual(bytes);
     await staged.discard();

@@ -2,7 +2,7 @@ import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { BlobDownload, BlobReader } from '../../ports/BlobStore.js';
+import { MAX_STORED_ARCHIVE_BYTES, type BlobDownload, type BlobReader } from '../../ports/BlobStore.js';
 import { isSdkUnavailable } from '../../resilience/sdkErrors.js';
 import { boundedRequestHandler, type SdkTimeouts } from '../../resilience/sdkTimeouts.js';
 import {
@@ -60,8 +60,8 @@ export class S3HeadError extends Error {
   readonly $fault: 'client' | 'server';
   readonly $metadata: { httpStatusCode: number; requestId?: string; extendedRequestId?: string };
 
-  constructor(status: number, what: string, headers: Record<string, string | undefined>) {
-    super(`S3 answered ${status} to HEAD ${what}`);
+  constructor(status: number, what: string, headers: Record<string, string | undefined>, method: 'HEAD' | 'GET' = 'HEAD') {
+    super(`S3 answered ${status} to ${method} ${what}`);
     this.name = STATUS_NAMES[status] ?? `Http${status}`;
     this.$fault = status >= 500 ? 'server' : 'client';
     this.$metadata = {
@@ -209,11 +209,39 @@ export class S3BlobReader implements BlobReader {
     throw new S3HeadError(response.statusCode, what, response.headers);
   }
 
+  /** One signed GET: the body on 2xx, null on 404, an S3HeadError (or the network's error) otherwise. */
+  private async getOnce(path: string, what: string): Promise<Uint8Array | null> {
+    const signed = await this.signer.sign(this.request('GET', path, { 'x-amz-content-sha256': EMPTY_SHA256 }));
+    const { response } = await this.http.handle(signed as SentRequest);
+    const body = response.body as (AsyncIterable<Uint8Array> & { resume?: () => void; destroy?: () => void }) | undefined;
+    if (response.statusCode < 200 || response.statusCode >= 300) {
+      body?.resume?.(); // the error document is not read: free the socket
+      if (response.statusCode === 404) return null;
+      throw new S3HeadError(response.statusCode, what, response.headers, 'GET');
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of body ?? []) {
+      size += chunk.byteLength;
+      if (size > MAX_STORED_ARCHIVE_BYTES) {
+        body?.destroy?.();
+        throw new Error(`Object ${what} is larger than any archive a publish stores`);
+      }
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks, size);
+  }
+
   /** A HEAD with the S3 client's retries: up to maxAttempts, only for "unavailable" failures, with its backoff. */
-  private async head(path: string, what: string): Promise<boolean> {
+  private head(path: string, what: string): Promise<boolean> {
+    return this.withRetries(() => this.headOnce(path, what));
+  }
+
+  /** The S3 client's retries: up to maxAttempts, only for "unavailable" failures, with its backoff. */
+  private async withRetries<T>(attemptOnce: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.headOnce(path, what);
+        return await attemptOnce();
       } catch (err) {
         if (attempt >= this.maxAttempts || !isSdkUnavailable(err)) throw toS3StoreError(err);
         const base = (err as { name?: unknown }).name === 'SlowDown' ? 500 : 100;
@@ -240,6 +268,11 @@ export class S3BlobReader implements BlobReader {
     } catch (err) {
       throw toS3StoreError(err);
     }
+  }
+
+  async read(sha256: string): Promise<Uint8Array | null> {
+    const key = this.key(sha256);
+    return this.withRetries(() => this.getOnce(`${this.keyPath}${encodeKey(key)}`, key));
   }
 
   async ping(): Promise<void> {

@@ -11,7 +11,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { StoreUnavailableError } from '../../errors.js';
 import { boundedRequestHandler } from '../../resilience/sdkTimeouts.js';
-import { ALREADY_STORED, type BlobDownload, type BlobStore, type StagedBlob } from '../../ports/BlobStore.js';
+import { ALREADY_STORED, MAX_STORED_ARCHIVE_BYTES, type BlobDownload, type BlobStore, type StagedBlob } from '../../ports/BlobStore.js';
 import {
   ARCHIVE_CONTENT_TYPE,
   DEFAULT_ARCHIVE_PREFIX,
@@ -212,6 +212,21 @@ export class S3BlobStore implements BlobStore {
       ),
     );
     return { kind: 'redirect', url };
+  }
+
+  async read(sha256: string): Promise<Uint8Array | null> {
+    const key = this.key(sha256);
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if ((out.ContentLength ?? 0) > MAX_STORED_ARCHIVE_BYTES) {
+        (out.Body as { destroy?: () => void } | undefined)?.destroy?.();
+        throw new Error(`Object ${key} is larger than any archive a publish stores`);
+      }
+      return out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw toS3StoreError(err);
+    }
   }
 
   async ping(): Promise<void> {
