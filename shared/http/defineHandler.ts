@@ -3,6 +3,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import httpCors from '@middy/http-cors';
 import type * as z from 'zod/mini';
 import type { Principal } from '../auth/Principal.js';
+import { acceptedValues } from '../auth/rotatingSecret.js';
 import type { LoginOrigin } from '../auth/startSession.js';
 import { ApiError, badRequest, forbidden, payloadTooLarge, tooManyRequests, unauthorized } from '../errors.js';
 import { roleAtLeast } from '../auth/roles.js';
@@ -11,7 +12,7 @@ import { dependencies, type Dependencies } from '../runtime/Dependencies.js';
 import { restrictTo } from '../runtime/ports.js';
 import { authenticate, bearerToken, optionalBearerToken } from './authenticate.js';
 import { allowedOrigins, CORS_POLICY } from './cors.js';
-import { errorToResponse, jsonResponse } from './errorResponse.js';
+import { describeError, errorToResponse, jsonResponse, type ErrorAnswer } from './errorResponse.js';
 import { RateLimiter } from './RateLimiter.js';
 import { securityHeaders } from './securityHeaders.js';
 import type { ApiContext, HandlerResult, HttpEvent, HttpResponse } from './types.js';
@@ -45,6 +46,11 @@ export interface HandlerSpec<K extends RouteKey> {
   /** The route table entry this handler serves: its schemas, limits and access apply. */
   route: K;
   handle(input: HandlerInput<BodyOf<K>, QueryOf<K>>): Promise<HandlerResult>;
+  /**
+   * How this route answers an error, when not as the API's JSON (`{"error"}`): the web pages
+   * answer with a page. Given the error's meaning and the request.
+   */
+  renderError?(error: ErrorAnswer, event: HttpEvent): HttpResponse;
 }
 
 const rateLimiter = new RateLimiter();
@@ -88,13 +94,18 @@ function header(event: HttpEvent, name: string): string | undefined {
  */
 export const ORIGIN_VERIFY_HEADER = 'x-origin-verify';
 
-/** Whether the request provably came through this stack's CloudFront. */
-export function cameThroughCdn(event: HttpEvent, originSecret: string): boolean {
+/**
+ * Whether the request provably came through this stack's CloudFront: it carries the origin
+ * secret, or during a rotation's grace period one of the values accepted (current first).
+ */
+export function cameThroughCdn(event: HttpEvent, originSecret: string | readonly string[]): boolean {
   const given = header(event, ORIGIN_VERIFY_HEADER);
   if (given === undefined) return false;
   const a = Buffer.from(given);
-  const b = Buffer.from(originSecret);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return (typeof originSecret === 'string' ? [originSecret] : originSecret).some((secret) => {
+    const b = Buffer.from(secret);
+    return a.length === b.length && timingSafeEqual(a, b);
+  });
 }
 
 /**
@@ -103,7 +114,7 @@ export function cameThroughCdn(event: HttpEvent, originSecret: string): boolean 
  * in brackets or bare) is used, but only on requests that carry the origin secret: anyone can
  * send that header, so without proof of the CDN (and always in `npm start`) it is ignored.
  */
-export function clientAddress(event: HttpEvent, originSecret?: string): string {
+export function clientAddress(event: HttpEvent, originSecret?: string | readonly string[]): string {
   const viewer = originSecret && cameThroughCdn(event, originSecret) ? header(event, 'cloudfront-viewer-address') : undefined;
   if (viewer) {
     const ip = viewer.trim().replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
@@ -127,6 +138,7 @@ function routeGuard(route: RouteDefinition): MiddlewareObj<HttpEvent, HttpRespon
     before: async (request) => {
       const deps = restrict(request.context.dependencies ?? (await dependencies(uses)));
       const event = request.event;
+      const originSecrets = deps.originSecret ? acceptedValues(await deps.originSecret.versions()) : undefined;
       request.context.rfh = {
         route,
         deps,
@@ -134,11 +146,11 @@ function routeGuard(route: RouteDefinition): MiddlewareObj<HttpEvent, HttpRespon
         body: undefined,
         query: undefined,
         rawBody: Buffer.alloc(0),
-        clientAddress: clientAddress(event, deps.originSecret),
+        clientAddress: clientAddress(event, originSecrets),
       };
       // Where the stack has a CDN, the API answers only what came through it: calling API
       // Gateway directly would skip the CDN's web ACL and forge the viewer's address.
-      if (deps.originSecret && !cameThroughCdn(event, deps.originSecret)) {
+      if (originSecrets && !cameThroughCdn(event, originSecrets)) {
         throw forbidden("Requests must go through the registry's public URL");
       }
 
@@ -221,14 +233,19 @@ function parseInput(body?: z.ZodMiniType, query?: z.ZodMiniType): MiddlewareObj<
 }
 
 /** Maps errors to responses once, for every handler. */
-const errorMapping = (): MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContext> => ({
+const errorMapping = (render?: HandlerSpec<RouteKey>['renderError']): MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContext> => ({
   onError: (request) => {
-    request.response = errorToResponse(request.error, request.context.awsRequestId);
+    request.response = render
+      ? render(describeError(request.error, request.context.awsRequestId), request.event)
+      : errorToResponse(request.error, request.context.awsRequestId);
   },
 });
 
 function toResponse(result: HandlerResult): HttpResponse {
   if (result.empty) return { statusCode: result.status, headers: { ...result.headers } };
+  if (result.html !== undefined) {
+    return { statusCode: result.status, headers: { 'Content-Type': 'text/html; charset=utf-8', ...result.headers }, body: result.html };
+  }
   if (result.bytes) {
     return {
       statusCode: result.status,
@@ -267,7 +284,7 @@ export function defineHandler<K extends RouteKey>(spec: HandlerSpec<K>) {
       }) as MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContext>,
     )
     .use(securityHeaders() as MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContext>)
-    .use(errorMapping())
+    .use(errorMapping(spec.renderError as HandlerSpec<RouteKey>['renderError']))
     .use(routeGuard(route))
     .use(parseInput(route.rawBody ? undefined : route.body, route.query))
     .handler(async (event, context) => {

@@ -1,4 +1,5 @@
 import type { PasswordHasher } from '../auth/PasswordHasher.js';
+import type { RotatingSecret } from '../auth/rotatingSecret.js';
 import type { TokenService } from '../auth/TokenService.js';
 import type { AppConfig } from '../config.js';
 import type { Database } from '../ports/Database.js';
@@ -37,8 +38,9 @@ export interface Dependencies {
   /**
    * The secret CloudFront sends with every request (AWS, behind the CDN); absent locally. When
    * set, requests without it are refused and only theirs are trusted with a viewer address.
+   * During a rotation's grace period its previous value is accepted too.
    */
-  originSecret?: string;
+  originSecret?: RotatingSecret;
   /**
    * Work after the response, in batches off the request path (last_login, download counts,
    * retried revocations, removal of dead sessions): SQS in AWS, where nothing may run in the

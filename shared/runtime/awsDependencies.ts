@@ -7,6 +7,7 @@ import { PgRegistryRepo } from '../adapters/postgres/PgRegistryRepo.js';
 import { DynamoApiTokenStore } from '../adapters/dynamodb/DynamoApiTokenStore.js';
 import { PgUserRepo } from '../adapters/postgres/PgUserRepo.js';
 import type { PasswordHasher } from '../auth/PasswordHasher.js';
+import { fixedSecret, type RotatingSecret } from '../auth/rotatingSecret.js';
 import { TokenService } from '../auth/TokenService.js';
 import { configFromEnv } from '../config.js';
 import type { BlobReader, BlobStore } from '../ports/BlobStore.js';
@@ -79,9 +80,10 @@ export function assembleDependencies(opts: {
   passwords?: PasswordHasher;
   dynamoClient: DynamoDBClient;
   sessionsTable: string;
-  jwtSecret: string;
+  /** The JWT signing key: a fixed value, or Secrets Manager's rotating one. */
+  jwtSecret: string | RotatingSecret;
   /** The CDN's origin secret, where requests must come through the CDN. */
-  originSecret?: string;
+  originSecret?: string | RotatingSecret;
   /** Where side effects go; default: applied in-process in batches. */
   sideEffects?: SideEffectQueue;
   env?: NodeJS.ProcessEnv;
@@ -92,7 +94,7 @@ export function assembleDependencies(opts: {
   const dynamo = guardSdkClient(opts.dynamoClient, guards.dynamodb);
   const deps: Dependencies = {
     config,
-    ...(opts.originSecret ? { originSecret: opts.originSecret } : {}),
+    ...(opts.originSecret ? { originSecret: typeof opts.originSecret === 'string' ? fixedSecret(opts.originSecret) : opts.originSecret } : {}),
     guards,
     db: db ?? absentPort('postgres'),
     users: db ? new PgUserRepo(db) : absentPort('postgres'),
@@ -171,9 +173,10 @@ export async function createAwsDependencies(uses: readonly Port[] = PORTS, env: 
     passwords,
     dynamoClient: createDynamoClient(env),
     sessionsTable: required(env, 'SESSIONS_TABLE'),
-    // JWT_SECRET_ARN in AWS (read once per container), JWT_SECRET where there is no secret store.
-    jwtSecret: await jwtSecretFromEnv(env),
-    originSecret: await originSecretFromEnv(env),
+    // JWT_SECRET_ARN in AWS (read again after a maximum age, so rotations need no redeploy),
+    // JWT_SECRET where there is no secret store.
+    jwtSecret: jwtSecretFromEnv(env, configFromEnv(env).sessionTtlSeconds),
+    originSecret: originSecretFromEnv(env),
     sideEffects: env.SIDE_EFFECTS_QUEUE_URL
       ? new SqsSideEffectQueue(createSqsClient(), env.SIDE_EFFECTS_QUEUE_URL)
       : undefined,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixedSecret, type SecretVersions } from '../../shared/auth/rotatingSecret.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 
 // Per-client limits and the CDN's origin secret, through the real local server.
@@ -27,7 +28,7 @@ describe('CloudFront-Viewer-Address', () => {
 describe('behind the CDN (an origin secret configured)', () => {
   const secret = 'cdn-origin-secret-for-tests-0123456789';
   beforeAll(() => {
-    api.server.runtime.deps.originSecret = secret;
+    api.server.runtime.deps.originSecret = fixedSecret(secret);
   });
   afterAll(() => {
     delete api.server.runtime.deps.originSecret;
@@ -50,5 +51,27 @@ describe('behind the CDN (an origin secret configured)', () => {
     expect(r.status).toBe(201);
     const sessions = await api.call('GET', '/v1/auth/sessions', { token: r.body.token, headers: { 'x-origin-verify': secret } });
     expect(sessions.body.sessions[0].client_address).toBe('2001:db8::7');
+  });
+});
+
+describe('behind the CDN while its origin secret rotates', () => {
+  const current = 'cdn-origin-secret-after-rotation-0123456789';
+  const previous = 'cdn-origin-secret-before-rotation-012345678';
+  let versions: SecretVersions = { current, previous: { value: previous, replacedAt: Date.now() } };
+  beforeAll(() => {
+    api.server.runtime.deps.originSecret = { versions: async () => versions, staleMs: 0 };
+  });
+  afterAll(() => {
+    delete api.server.runtime.deps.originSecret;
+  });
+
+  it('accepts the current and, within the grace period, the previous value; after it, only the current one', async () => {
+    const health = (secret: string) => api.call('GET', '/v1/health', { headers: { 'x-origin-verify': secret } });
+    expect((await health(current)).status).toBe(200);
+    expect((await health(previous)).status).toBe(200);
+    expect((await health('cdn-origin-secret-of-nobody-0123456789abcd')).status).toBe(403);
+    versions = { current };
+    expect((await health(current)).status).toBe(200);
+    expect((await health(previous)).status).toBe(403);
   });
 });

@@ -1,55 +1,17 @@
 /**
- * The AWS-only runtime pieces the stack relies on: Secrets Manager reads (cached per container),
- * RDS IAM authentication for pg through RDS Proxy, the migration function (on PGlite), and the
- * archive adapter each kind of route gets (on s3rver).
+ * The AWS-only runtime pieces the stack relies on: RDS IAM authentication for pg through RDS
+ * Proxy, the migration function (on PGlite), and the archive adapter each kind of route gets (on
+ * s3rver). Secrets Manager reads are in test/unit/awsSecrets.mock.test.ts.
  */
 import { createHash } from 'node:crypto';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appUserSql, clusterConnectionString, runMigrations, sqlLiteral } from '../../infra/functions/migrate.js';
 import { PgliteDatabase } from '../../scripts/local/PgliteDatabase.js';
 import type { Database } from '../../shared/ports/Database.js';
 import { rdsIamAuthConfig, rdsIamAuthFromEnv } from '../../shared/adapters/postgres/rdsIamAuth.js';
-import { createSecretReader, jwtSecretFromEnv, type SecretReader } from '../../shared/runtime/awsSecrets.js';
+import type { SecretReader } from '../../shared/runtime/awsSecrets.js';
 import { createAwsDependencies } from '../../shared/runtime/awsDependencies.js';
 import { startEmulatedS3 } from '../support/emulatedS3.js';
-
-describe('awsSecrets', () => {
-  const sm = mockClient(SecretsManagerClient);
-  beforeAll(() => sm.reset());
-  afterAll(() => sm.restore());
-
-  it('reads a secret once per container and serves it from memory after', async () => {
-    sm.reset();
-    sm.on(GetSecretValueCommand, { SecretId: 'arn:jwt' }).resolves({ SecretString: 'k'.repeat(64) });
-    const reader = createSecretReader(new SecretsManagerClient({ region: 'eu-west-1' }));
-    const [a, b] = await Promise.all([reader.value('arn:jwt'), reader.value('arn:jwt')]);
-    expect(a).toBe('k'.repeat(64));
-    expect(b).toBe(a);
-    await reader.value('arn:jwt');
-    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(1);
-  });
-
-  it('does not cache a failure, and parses JSON secrets', async () => {
-    sm.reset();
-    sm.on(GetSecretValueCommand, { SecretId: 'arn:db' })
-      .rejectsOnce(new Error('throttled'))
-      .resolves({ SecretString: JSON.stringify({ username: 'rfh_admin', password: 'p' }) });
-    const reader = createSecretReader(new SecretsManagerClient({ region: 'eu-west-1' }));
-    await expect(reader.value('arn:db')).rejects.toThrow('throttled');
-    await expect(reader.json<{ username: string }>('arn:db')).resolves.toMatchObject({ username: 'rfh_admin' });
-    sm.on(GetSecretValueCommand, { SecretId: 'arn:bin' }).resolves({ SecretBinary: new Uint8Array([1]) });
-    await expect(reader.value('arn:bin')).rejects.toThrow(/no string value/);
-  });
-
-  it('takes the JWT secret from its ARN in AWS, from JWT_SECRET elsewhere', async () => {
-    const reader: SecretReader = { value: async (id) => `value-of-${id}`, json: async () => ({}) as never };
-    await expect(jwtSecretFromEnv({ JWT_SECRET_ARN: 'arn:x', JWT_SECRET: 'plain' }, reader)).resolves.toBe('value-of-arn:x');
-    await expect(jwtSecretFromEnv({ JWT_SECRET: 'plain' }, reader)).resolves.toBe('plain');
-    await expect(jwtSecretFromEnv({}, reader)).rejects.toThrow(/JWT_SECRET_ARN/);
-  });
-});
 
 describe('rdsIamAuth', () => {
   it('builds a TLS-verified pg config whose password is an IAM token, reused for ten minutes', async () => {
