@@ -1,6 +1,7 @@
 import { ApiError, notFound } from '../errors.js';
 import { DEFAULT_REGISTRY } from '../registries/Registry.js';
 import { compareVersions, PACKAGE_NAME_PATTERN } from './manifest.js';
+import type { ContentMatch } from './searchSnippet.js';
 
 export type Visibility = 'public' | 'private';
 
@@ -52,6 +53,11 @@ export interface PackageSummary {
   versions: string[];
   createdAt: Date;
   updatedAt: Date;
+  /**
+   * Search only: where the query matched the text of the latest version's files (at most 3), when
+   * the package is a hit for its content alone; empty when its name, description or tags matched.
+   */
+  matches?: ContentMatch[];
 }
 
 /**

@@ -36,7 +36,7 @@ export async function publish(deps: Dependencies, caller: Principal, body: Buffe
   assertPublishableName(stated.name);
   // The archive's own rulestack.json is what rfh installs, so it is what gets stored and shown;
   // every field the form states must agree with it (refused, never silently resolved).
-  const { manifest } = await validateArchive(form.archive, claimsOf(stated, rawManifest));
+  const { manifest, files } = await validateArchive(form.archive, claimsOf(stated, rawManifest));
 
   await ensureOwnScope(deps, caller, manifest.name, { actor: caller, sourceIp });
   const sha256 = createHash('sha256').update(form.archive).digest('hex');
@@ -46,7 +46,7 @@ export async function publish(deps: Dependencies, caller: Principal, body: Buffe
   let outcome: PublishOutcome;
   try {
     outcome = await deps.packages.publish({
-      manifest, rawManifest: manifest, sha256, sizeBytes: form.archive.length, publisher: caller, sourceIp, authorize, beforeCommit: () => staged.promote(),
+      manifest, rawManifest: manifest, sha256, sizeBytes: form.archive.length, files, publisher: caller, sourceIp, authorize, beforeCommit: () => staged.promote(),
     });
   } finally {
     await staged.discard().catch((err: unknown) => logger.warn('staged archive not removed (swept later)', { error: String(err) }));

@@ -64,6 +64,7 @@ export async function searchPackages(deps: Dependencies, query: SearchQuery, vie
     versions: r.versions,
     created_at: r.createdAt.toISOString(),
     updated_at: r.updatedAt.toISOString(),
+    matches: r.matches ?? [],
   }));
 }
 

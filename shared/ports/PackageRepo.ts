@@ -1,5 +1,6 @@
 import type { Principal } from '../auth/Principal.js';
 import type { Authorize } from '../auth/decision.js';
+import type { ArchiveTextFile } from '../packages/archiveFiles.js';
 import type { Manifest } from '../packages/manifest.js';
 import type { PackageRecord, PackageSummary, VersionRecord, Visibility } from '../packages/Package.js';
 import type { OwnerAdditionFacts, OwnerChangeFacts, PublishFacts } from '../packages/rights.js';
@@ -12,6 +13,8 @@ export interface NewVersion {
   rawManifest: unknown;
   sha256: string;
   sizeBytes: number;
+  /** The archive's files with their text, as validated: indexed for content search in the same transaction. */
+  files: readonly ArchiveTextFile[];
   publisher: Principal;
   sourceIp: string;
   /** Whether the publisher may publish it, decided on the facts as the transaction reads them. */

@@ -56,6 +56,17 @@ export const searchRows = z.array(
     versions: z.array(z.string()),
     created_at: time,
     updated_at: time,
+    matches: z.array(
+      z.object({
+        path: z.string(),
+        snippet: z.string().check(z.describe('Plain text around the matched words, at most 200 characters: escape it to show it')),
+        highlights: z.array(z.tuple([z.int(), z.int()])).check(
+          z.describe('The matched words in `snippet`: [start, end) offsets in UTF-16 code units, in order'),
+        ),
+      }),
+    ).check(
+      z.describe("Where the query matched the text of the latest version's files (at most 3 files); empty when the name, description or tags matched"),
+    ),
   }),
 );
 

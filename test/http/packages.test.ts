@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InProcessSideEffectQueue } from '../../shared/sideEffects/InProcessSideEffectQueue.js';
+import { searchRows } from '../../shared/schemas/responses.js';
 import { archiveOf, file, gzipMember, tarOf, tgzOf } from '../support/archives.js';
 import { ROOT_PASSWORD, startTestServer, type TestServer } from '../support/testServer.js';
 
@@ -361,6 +362,24 @@ describe('search', () => {
     expect((await api.call('GET', '/v1/packages?q=zzzzzzzz')).body).toEqual([]);
     expect((await api.call('GET', `/v1/packages?q=${'x'.repeat(300)}`)).status).toBe(400);
     expect((await api.call('GET', '/v1/packages')).body.length).toBeGreaterThan(3);
+  });
+
+  it("finds packages by the text of their files, below name hits, with the matched words to highlight", async () => {
+    const guard = '---\ndescription: Guards\n---\n\nAlways sanitize <input> before rendering it;   sanitizers exist for that.\n';
+    await publishOk(alice, 'cursor-guards', '1.0.0', { description: 'Guards for forms' }, { 'rules/guard.mdc': guard, 'README.md': '# Nothing to see' });
+    await publishOk(alice, 'sanitize-all', '1.0.0', { description: 'Escaping' });
+    const r = await api.call('GET', '/v1/packages?q=sanitize');
+    expect(r.status).toBe(200);
+    expect(searchRows.safeParse(r.body).success).toBe(true);
+    expect(r.body.map((p: { name: string }) => p.name)).toEqual(['sanitize-all', 'cursor-guards']);
+    expect(r.body[0].matches).toEqual([]);
+    const [match] = r.body[1].matches as Array<{ path: string; snippet: string; highlights: Array<[number, number]> }>;
+    expect(r.body[1].matches).toHaveLength(1);
+    expect(match!.path).toBe('rules/guard.mdc');
+    expect(match!.snippet).toContain('sanitize <input> before rendering it; sanitizers exist for that');
+    expect(match!.highlights.map(([from, to]) => match!.snippet.slice(from, to))).toEqual(['sanitize', 'sanitizers']);
+    // Every row carries matches, empty for name, description and tag hits.
+    for (const row of (await api.call('GET', '/v1/packages?q=react')).body) expect(row.matches).toEqual([]);
   });
 
   it('pages with limit and offset, caps limit at 100 and rejects nonsense', async () => {

@@ -33,7 +33,7 @@ describe.each(databaseEngines)('download counts on $name', (engine) => {
       const raw = { name: `dl-${n}`, version: '1.0.0', description: 'd', tags: [], targets: [] };
       const publisher = { userId: u.id, username: 'ann', role: 'publisher' as const, tokenHash: 'x' };
       const authorize = (facts: PublishFacts) => decidePublish(publisher, raw.name, facts);
-      await repo.publish({ manifest: manifestSchema.parse(raw), rawManifest: raw, sha256: sha(n), sizeBytes: 1, publisher, sourceIp: '127.0.0.1', authorize });
+      await repo.publish({ manifest: manifestSchema.parse(raw), rawManifest: raw, sha256: sha(n), sizeBytes: 1, files: [], publisher, sourceIp: '127.0.0.1', authorize });
     }
   });
   afterAll(async () => {

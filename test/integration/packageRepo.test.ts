@@ -7,7 +7,10 @@ import { migrations } from '../../shared/db/migrations/index.js';
 import { manifestSchema } from '../../shared/packages/manifest.js';
 import { decideOwnerAddition, decideOwnerChange, decidePublish } from '../../shared/packages/rights.js';
 import type { Role } from '../../shared/auth/roles.js';
-import { ANONYMOUS } from '../../shared/registries/Viewer.js';
+import { PgRegistryRepo } from '../../shared/adapters/postgres/PgRegistryRepo.js';
+import type { ContentMatch } from '../../shared/packages/searchSnippet.js';
+import { decideRegistryCreation } from '../../shared/registries/rights.js';
+import { ANONYMOUS, viewerOf } from '../../shared/registries/Viewer.js';
 import { blankDatabaseEngines, databaseEngines, type TestDatabase } from '../support/stores.js';
 
 const sha = (n: number) => n.toString(16).padStart(64, '0');
@@ -23,10 +26,11 @@ describe.each(databaseEngines)('PgPackageRepo on $name', (engine) => {
     return (people[username] = { userId: u.id, username, role, tokenHash: 'x' });
   }
 
-  const publish = (who: Principal, name: string, version: string, hash: number, extra: Record<string, unknown> = {}) => {
+  const publish = (who: Principal, name: string, version: string, hash: number, extra: Record<string, unknown> = {}, texts: Record<string, string> = {}) => {
     const raw = { name, version, description: `${name} ${version}`, tags: ['t'], targets: ['cursor'], ...extra };
+    const files = Object.entries({ 'rulestack.json': JSON.stringify(raw), ...texts }).map(([path, text]) => ({ path, text, size: Buffer.byteLength(text) }));
     return repo.publish({
-      manifest: manifestSchema.parse(raw), rawManifest: raw, sha256: sha(hash), sizeBytes: 100, publisher: who, sourceIp: '127.0.0.1',
+      manifest: manifestSchema.parse(raw), rawManifest: raw, sha256: sha(hash), sizeBytes: 100, files, publisher: who, sourceIp: '127.0.0.1',
       authorize: (facts) => decidePublish(who, name, facts),
     });
   };
@@ -151,6 +155,97 @@ describe.each(databaseEngines)('PgPackageRepo on $name', (engine) => {
     expect((await repo.search({ q: '', target: 'claude-code', limit: 20, offset: 0 }, ANONYMOUS)).map((r) => r.name)).toEqual(['sql-safety']);
     expect(await repo.search({ q: '%', limit: 20, offset: 0 }, ANONYMOUS)).toEqual([]);
     expect(await repo.search({ q: "o'; --", limit: 20, offset: 0 }, ANONYMOUS)).toEqual([]);
+  });
+
+  describe('content search', () => {
+    const search = (q: string, viewer = ANONYMOUS, page = { limit: 20, offset: 0 }) => repo.search({ q, ...page }, viewer);
+    /** The words a match highlights, as the page would mark them. */
+    const marked = (m: ContentMatch) => m.highlights.map(([from, to]) => m.snippet.slice(from, to));
+
+    beforeAll(async () => {
+      await publish(people.ann!, 'vault-basics', '1.0.0', 600, { description: 'Where secrets belong' });
+      await publish(people.ann!, 'ops-handbook', '1.0.0', 601, { description: 'Operations' }, {
+        'rules/secrets.md': '# Handling credentials\n\nNever  commit\tkeys.\n\nStore every credential in a vault, and rotate vaults yearly.\n',
+        'rules/other.md': 'See the vault section.',
+      });
+      await publish(people.ann!, 'deploy-notes', '1.0.0', 602, { description: 'Deploying' }, { 'notes.md': 'Unlock the vault before deploying.' });
+    });
+
+    it('finds packages by the text of their files, below every name, description and tag hit', async () => {
+      const rows = await search('vault');
+      expect(rows.map((r) => r.name)).toEqual(['vault-basics', 'ops-handbook', 'deploy-notes']);
+      expect(rows[0]!.matches).toEqual([]);
+      // ops-handbook has the word in two files, deploy-notes in one: most files matched first, then recency.
+      const [match] = rows[1]!.matches!;
+      expect(match).toMatchObject({ path: 'rules/secrets.md' });
+      // Whitespace collapsed; the excerpt starts at a word, so the heading's "#" is left out.
+      expect(match!.snippet).toBe('Handling credentials Never commit keys. Store every credential in a vault, and rotate vaults yearly.');
+      expect(marked(match!)).toEqual(['vault', 'vaults']);
+      expect(rows[2]!.matches).toEqual([{ path: 'notes.md', snippet: 'Unlock the vault before deploying.', highlights: [[11, 16]] }]);
+    });
+
+    it('matches stemmed words and pages through name hits into content hits', async () => {
+      expect(marked((await search('credentials'))[0]!.matches![0]!)).toEqual(['credentials', 'credential']);
+      const second = await search('vault', ANONYMOUS, { limit: 1, offset: 1 });
+      expect(second.map((r) => [r.name, r.matches!.map((m) => m.path)])).toEqual([['ops-handbook', ['rules/secrets.md', 'rules/other.md']]]);
+      expect((await search('vault -deploying')).map((r) => r.name)).toEqual(['vault-basics', 'ops-handbook']);
+      // A query of negations alone looks up no word: no content hit, however many files lack the word.
+      const negated = await search('-vault');
+      expect(negated.length).toBeGreaterThan(0);
+      expect(negated.filter((r) => r.matches!.length > 0)).toEqual([]);
+    });
+
+    it('searches only the latest version of a package', async () => {
+      await publish(people.ann!, 'changing-rules', '1.0.0', 610, {}, { 'a.md': 'Mention the quokka here.' });
+      expect((await search('quokka')).map((r) => r.name)).toEqual(['changing-rules']);
+      await publish(people.ann!, 'changing-rules', '2.0.0', 611, {}, { 'a.md': 'Nothing about that animal now.' });
+      expect(await search('quokka')).toEqual([]);
+      expect((await search('animal')).map((r) => r.name)).toEqual(['changing-rules']);
+    });
+
+    it('shows hostile-looking text as the plain text it is', async () => {
+      const text = 'Intro. Never store plaintext \uE000passwords\uE001 <script>alert("pwned")</script> <img src=x onerror=alert(1)> anywhere &amp; ever.';
+      await publish(people.ann!, 'hostile-text', '1.0.0', 620, { description: 'x' }, { 'evil.md': text });
+      const [row] = await search('plaintext');
+      expect(row?.name).toBe('hostile-text');
+      const { snippet } = row!.matches![0]!;
+      expect(snippet).toContain('plaintext passwords <script>alert("pwned")</script> <img src=x onerror=alert(1)> anywhere &amp; ever');
+      expect(snippet).not.toMatch(/[\uE000-\uE003]/);
+      expect(marked(row!.matches![0]!)).toEqual(['plaintext']);
+      // What looks like markup is searchable text too.
+      expect((await search('onerror')).map((r) => r.name)).toEqual(['hostile-text']);
+    });
+
+    it('indexes the first 64 KiB of a file, and cuts snippets to 200 characters around the match', async () => {
+      const filler = 'lorem ipsum dolor sit amet '.repeat(3000);
+      await publish(people.ann!, 'long-file', '1.0.0', 630, {}, { 'long.md': `${filler.slice(0, 30_000)} wombat ${filler} numbat` });
+      const [row] = await search('wombat');
+      expect(row?.name).toBe('long-file');
+      const match = row!.matches![0]!;
+      expect(match.snippet.length).toBeLessThanOrEqual(200);
+      expect(marked(match)).toEqual(['wombat']);
+      // Beyond the cap: not indexed (pages show the whole file from the archive).
+      expect(await search('numbat')).toEqual([]);
+      const { rows } = await t.db.query<{ size_bytes: number; bytes: number }>(
+        `SELECT f.size_bytes, octet_length(f.content) AS bytes FROM registry.version_files f
+           JOIN registry.package_versions v ON v.id = f.version_id JOIN registry.packages p ON p.id = v.package_id
+          WHERE p.name = 'long-file' AND f.path = 'long.md'`,
+      );
+      expect(rows[0]!.size_bytes).toBeGreaterThan(65_536);
+      expect(rows[0]!.bytes).toBeLessThanOrEqual(65_536);
+    });
+
+    it("never matches a private registry's files for those outside it", async () => {
+      const registries = new PgRegistryRepo(t.db);
+      await registries.create({ name: 'hush', description: '', visibility: 'private' }, ctx(people.ann!), (facts) => decideRegistryCreation(3, facts));
+      await publish(people.ann!, '@hush/internal', '1.0.0', 640, { description: 'x' }, { 'secret.md': 'The zanzibar protocol.' });
+      expect(await search('zanzibar')).toEqual([]);
+      expect(await search('zanzibar', viewerOf(people.ben!))).toEqual([]);
+      expect(await search('zanzibar', { userId: people.ann!.userId, isAdmin: false, onlyRegistry: '' })).toEqual([]);
+      const member = await search('zanzibar', viewerOf(people.ann!));
+      expect(member.map((r) => [r.name, r.matches![0]?.path])).toEqual([['@hush/internal', 'secret.md']]);
+      expect((await search('zanzibar', viewerOf(people.ada!))).map((r) => r.name)).toEqual(['@hush/internal']);
+    });
   });
 });
 

@@ -764,7 +764,9 @@ describe('the repositories on the Data API driver (fake Data API over PGlite)', 
     const publish = (version: string, n: number) => {
       const raw = { name: '@acme/rules', version, description: `Rules for "quotes" and \\ backslashes ${version}`, tags: ['lint', 'style-guide'], targets: ['cursor'] };
       const authorize = (facts: PublishFacts) => decidePublish(annP, raw.name, facts);
-      return packages.publish({ manifest: manifestSchema.parse(raw), rawManifest: raw, sha256: sha(n), sizeBytes: 100 + n, publisher: annP, sourceIp: '10.0.0.1', authorize });
+      // Text an array literal must escape: quotes, braces, commas, backslashes, a line break, NULL as a word.
+      const files = [{ path: 'rules {1}.md', size: 40, text: `Rules, "quoted" {braced} \\ and\nNULL ${version}` }];
+      return packages.publish({ manifest: manifestSchema.parse(raw), rawManifest: raw, sha256: sha(n), sizeBytes: 100 + n, files, publisher: annP, sourceIp: '10.0.0.1', authorize });
     };
     out.published = await publish('1.0.0', 1);
     out.republished = await publish('1.0.0', 1);
@@ -776,6 +778,7 @@ describe('the repositories on the Data API driver (fake Data API over PGlite)', 
     out.search = await packages.search({ q: 'rules', limit: 10, offset: 0 }, viewerOf(annP));
     out.searchTag = await packages.search({ q: '', tag: 'style-guide', limit: 10, offset: 0 }, viewerOf(annP));
     out.nearMiss = await packages.search({ q: '@acme/rulez', limit: 10, offset: 0 }, viewerOf(annP));
+    out.contentSearch = await packages.search({ q: 'braced', limit: 10, offset: 0 }, viewerOf(annP));
     out.owners = await packages.addOwner('@acme/rules', 'ben', ctx, (facts) => decideOwnerAddition(annP, '@acme/rules', 'ben', facts));
     out.removedOwner = await packages.removeOwner('@acme/rules', 'ben', ctx, (facts) => decideOwnerChange(annP, '@acme/rules', facts));
     out.archive = await packages.findArchive(sha(1), viewerOf(annP));
@@ -825,6 +828,10 @@ describe('the repositories on the Data API driver (fake Data API over PGlite)', 
       message: expect.stringMatching(/^@acme\/rules@1\.0\.0\+build is equal in precedence to the published version 1\.0\.0: /),
     });
     expect(viaDataApi.stale).toMatchObject({ status: 412 });
+    const snippet = 'Rules, "quoted" {braced} \\ and NULL 1.1.0';
+    expect(viaDataApi.contentSearch).toMatchObject([
+      { name: '@acme/rules', matches: [{ path: 'rules {1}.md', snippet, highlights: [[snippet.indexOf('braced'), snippet.indexOf('braced') + 6]] }] },
+    ]);
     expect(viaDataApi.rootCreated).toEqual([true, false]);
     expect(viaDataApi.page).toMatchObject({ total: 3, users: [{ username: 'ann' }, { username: 'ben' }] });
     expect(viaDataApi.pastEnd).toEqual({ users: [], total: 3 });

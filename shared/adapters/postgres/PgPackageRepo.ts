@@ -2,6 +2,7 @@ import { enforce, type Authorize } from '../../auth/decision.js';
 import { conflict, notFound } from '../../errors.js';
 import { latestOf, sortVersionsNewestFirst, type PackageRecord, type PackageSummary, type VersionRecord, type Visibility } from '../../packages/Package.js';
 import { compareVersions, precedenceKey } from '../../packages/manifest.js';
+import { contentMatchOf, HEADLINE_MARK } from '../../packages/searchSnippet.js';
 import type { OwnerAdditionFacts, OwnerChangeFacts, PublishFacts } from '../../packages/rights.js';
 import type { Principal } from '../../auth/Principal.js';
 import type { Database, SqlClient } from '../../ports/Database.js';
@@ -14,6 +15,7 @@ import { canonicalUsername } from '../../users/username.js';
 import { toDate } from './columns.js';
 import { usernameIs } from './PgUserRepo.js';
 import { appendAudit } from './auditLog.js';
+import { insertVersionFiles } from './PgVersionFileIndex.js';
 
 interface VersionRow {
   id: number;
@@ -76,11 +78,35 @@ const TSQUERY = "(websearch_to_tsquery('english', $1::text) || websearch_to_tsqu
 const FUZZY_THRESHOLD = 0.3;
 
 /**
+ * File text is indexed in English only (migration 009): matched against the English query alone, so
+ * that `vault -deploying` excludes a file with "deploy" (the unstemmed query would let it through).
+ */
+const CONTENT_TSQUERY = "websearch_to_tsquery('english', $1::text)";
+
+/** Files of a content hit whose excerpts are shown. */
+const MATCHES_PER_PACKAGE = 3;
+
+/**
+ * The file text ts_headline reads: `<` and `>` replaced by markers (its parser would drop what it
+ * takes for markup, and the index reads them as spaces too), and every marker character of the
+ * file removed, so each one in the headline is ours (shared/packages/searchSnippet.ts).
+ */
+const HEADLINE_SOURCE = `translate(best.content, '<>${HEADLINE_MARK.start}${HEADLINE_MARK.stop}${HEADLINE_MARK.lessThan}${HEADLINE_MARK.greaterThan}', '${HEADLINE_MARK.lessThan}${HEADLINE_MARK.greaterThan}')`;
+/** About 35 words around the densest match: a little more than a snippet holds, cut to size in TypeScript. */
+const HEADLINE_OPTIONS = `StartSel="${HEADLINE_MARK.start}", StopSel="${HEADLINE_MARK.stop}", MaxWords=35, MinWords=15, ShortWord=3, MaxFragments=0`;
+
+/**
  * The search statement (exported so the benchmark can EXPLAIN exactly what runs).
  * Hits: full-text matches on name (weight A), description (B) and tags (C), via the GIN index,
  * ranked exact name first, then ts_rank, then recency; only the page is kept, so ranking costs one
- * top-N sort. Only when there is no hit at all, near-miss names (typos) come from the trigram GiST
- * index in nearest-first order. One statement, one round trip; user text is only ever a parameter.
+ * top-N sort. Content hits come after all of them: packages whose latest version has files
+ * matching the query (the GIN index of version_files), most matching files first, then recency.
+ * They are looked for only when the other hits do not fill the page, and only for a query with a
+ * word to look up: not for one of stop words or negations alone, which would match nearly every
+ * file. Only when there is no hit of either kind, near-miss names (typos) come from the trigram
+ * GiST index in nearest-first order. Excerpts (ts_headline, costly on long texts) are computed
+ * last, for the content hits of the page only, from at most MATCHES_PER_PACKAGE files each. One
+ * statement, one round trip; user text is only ever a parameter.
  */
 export function searchStatement(query: SearchQuery, viewer: Viewer = ANONYMOUS): { text: string; params: unknown[] } {
   const q = query.q.trim();
@@ -90,29 +116,59 @@ export function searchStatement(query: SearchQuery, viewer: Viewer = ANONYMOUS):
           AND ($3::text IS NULL OR p.targets @> ARRAY[$3::text])
           AND EXISTS (SELECT 1 FROM registry.registries r WHERE r.id = p.registry_id AND ${visibleRegistrySql(6)})`;
   const columns = 'p.id, p.name, p.latest_version, p.description, p.tags, p.targets, p.created_at, p.updated_at';
+  const order = 'tier, exact DESC, rank DESC, updated_at DESC, id';
   return {
     // The tsquery is written inline (not in a CTE) so the planner folds it to a constant and can
-    // estimate it and use the GIN index.
+    // estimate it and use the GIN indexes.
     text: `WITH hits AS MATERIALIZED (
-         SELECT ${columns}, (p.name = $1) AS exact, ts_rank(p.search, ${TSQUERY}) AS rank
+         SELECT ${columns}, 0 AS tier, (p.name = $1) AS exact, ts_rank(p.search, ${TSQUERY}) AS rank, NULL::int AS version_id
            FROM registry.packages p
           WHERE ${filters} AND ($1 = '' OR p.search @@ ${TSQUERY})
           ORDER BY exact DESC, rank DESC, p.updated_at DESC, p.id
           LIMIT $4::int + $5::int
+       ), content_hits AS MATERIALIZED (
+         SELECT ${columns}, 1 AS tier, false AS exact, matched.files::real AS rank, v.id AS version_id
+           FROM (SELECT f.version_id, count(*) AS files
+                   FROM registry.version_files f
+                  WHERE f.search @@ ${CONTENT_TSQUERY}
+                  GROUP BY f.version_id) matched
+           JOIN registry.package_versions v ON v.id = matched.version_id
+           JOIN registry.packages p ON p.id = v.package_id AND p.latest_version = v.version
+          WHERE querytree(${CONTENT_TSQUERY}) <> 'T'
+            AND (SELECT count(*) FROM hits) < $4::int + $5::int
+            AND ${filters}
+            AND NOT EXISTS (SELECT 1 FROM hits h WHERE h.id = p.id)
+          ORDER BY rank DESC, p.updated_at DESC, p.id
+          LIMIT $4::int + $5::int
        ), near_misses AS (
          SELECT * FROM (
-           SELECT ${columns}, false AS exact, similarity(p.name, $1) AS rank
+           SELECT ${columns}, 2 AS tier, false AS exact, similarity(p.name, $1) AS rank, NULL::int AS version_id
              FROM registry.packages p
-            WHERE $1 <> '' AND NOT EXISTS (SELECT 1 FROM hits) AND ${filters}
+            WHERE $1 <> '' AND NOT EXISTS (SELECT 1 FROM hits) AND NOT EXISTS (SELECT 1 FROM content_hits) AND ${filters}
             ORDER BY p.name <-> $1
             LIMIT $4::int + $5::int
          ) nearest
           WHERE nearest.rank >= ${FUZZY_THRESHOLD}
+       ), page AS (
+         SELECT * FROM (SELECT * FROM hits UNION ALL SELECT * FROM content_hits UNION ALL SELECT * FROM near_misses) r
+          ORDER BY ${order}
+          LIMIT $4::int OFFSET $5::int
        )
-       SELECT r.*, ARRAY(SELECT v.version FROM registry.package_versions v WHERE v.package_id = r.id) AS versions
-         FROM (SELECT * FROM hits UNION ALL SELECT * FROM near_misses) r
-        ORDER BY r.exact DESC, r.rank DESC, r.updated_at DESC, r.id
-        LIMIT $4::int OFFSET $5::int`,
+       SELECT page.*,
+              ARRAY(SELECT v.version FROM registry.package_versions v WHERE v.package_id = page.id) AS versions,
+              CASE WHEN page.version_id IS NULL THEN '[]'::json ELSE (
+                SELECT coalesce(json_agg(json_build_object(
+                         'path', best.path,
+                         'headline', ts_headline('english', ${HEADLINE_SOURCE}, ${CONTENT_TSQUERY}, '${HEADLINE_OPTIONS}')
+                       ) ORDER BY best.rank DESC, best.path), '[]'::json)
+                  FROM (SELECT f.path, f.content, ts_rank(f.search, ${CONTENT_TSQUERY}) AS rank
+                          FROM registry.version_files f
+                         WHERE f.version_id = page.version_id AND f.search @@ ${CONTENT_TSQUERY}
+                         ORDER BY rank DESC, f.path
+                         LIMIT ${MATCHES_PER_PACKAGE}) best
+              ) END AS matches
+         FROM page
+        ORDER BY ${order}`,
     params: [q, query.tag ?? null, query.target ?? null, query.limit, query.offset, ...viewerParams(viewer)],
   };
 }
@@ -210,6 +266,7 @@ export class PgPackageRepo implements PackageRepo {
           WHERE p.id = $1 AND v.package_id = p.id AND v.version = $2`,
         [packageId, latest],
       );
+      await insertVersionFiles(tx, added.rows[0].id, v.files);
       const version = (await this.versionBy(tx, 'v.id = $1', [added.rows[0].id]))!;
       await appendAudit(tx, registryId, ctx, 'package.publish', `${m.name}@${m.version}`, { sha256: v.sha256, size: v.sizeBytes });
       await v.beforeCommit?.();
@@ -332,6 +389,7 @@ export class PgPackageRepo implements PackageRepo {
       created_at: Date | string;
       updated_at: Date | string;
       versions: string[];
+      matches: Array<{ path: string; headline: string }>;
     }>(text, params);
     return rows.map((r) => ({
       id: r.id,
@@ -343,6 +401,7 @@ export class PgPackageRepo implements PackageRepo {
       versions: sortVersionsNewestFirst(r.versions),
       createdAt: toDate(r.created_at),
       updatedAt: toDate(r.updated_at),
+      matches: r.matches.map((m) => contentMatchOf(m.path, m.headline)),
     }));
   }
 

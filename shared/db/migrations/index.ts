@@ -6,6 +6,7 @@ import { sql as loginLock } from './005_login_lock.js';
 import { sql as pendingRevocations } from './006_pending_revocations.js';
 import { sql as versionPrecedence } from './007_version_precedence.js';
 import { sql as downloadClients } from './008_download_clients.js';
+import { sql as versionFiles } from './009_version_files.js';
 import { sql as versionStatus } from './010_version_status.js';
 
 /**
@@ -22,5 +23,6 @@ export const migrations: ReadonlyArray<{ id: string; sql: string }> = [
   { id: '006_pending_revocations', sql: pendingRevocations },
   { id: '007_version_precedence', sql: versionPrecedence },
   { id: '008_download_clients', sql: downloadClients },
+  { id: '009_version_files', sql: versionFiles },
   { id: '010_version_status', sql: versionStatus },
 ];
