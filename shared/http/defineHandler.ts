@@ -318,13 +318,14 @@ export function defineHandler<K extends RouteKey>(spec: HandlerSpec<K>) {
     return response;
   };
   // In Lambda, Powertools wired as its middy middlewares: the Lambda context on every log line,
-  // metrics published once per invocation with the cold-start metric, and an X-Ray segment per
-  // invocation (responses are not recorded in traces: they may carry tokens).
+  // metrics published once per invocation with the cold-start metric, and where tracing is asked
+  // for (shared/observability/telemetry.ts) an X-Ray segment per invocation (responses are not
+  // recorded in traces: they may carry tokens).
   const lambdaHandler = inLambda
     ? middy(handler)
         .use(injectLambdaContext(logger, { resetKeys: true }))
         .use(logMetrics(metrics, { captureColdStartMetric: true }))
-        .use(tracer ? captureLambdaHandler(tracer, { captureResponse: false }) : {})
+        .use(tracer ? [captureLambdaHandler(tracer, { captureResponse: false })] : [])
     : handler;
   // Which entry of the route table this handler serves, so a test can hold each handler file to
   // the entry that names it.

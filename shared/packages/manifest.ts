@@ -1,4 +1,4 @@
-import semver from 'semver';
+import parseSemver from 'semver/functions/parse.js';
 import * as z from 'zod/mini';
 
 // The package manifest as `rfh publish` sends it (and as `rfh pack` embeds it in the archive
@@ -46,7 +46,7 @@ export const packageVersion = z
     z.maxLength(VERSION_MAX, `must be at most ${VERSION_MAX} characters`),
     z.regex(VERSION_PATTERN, 'must be a version like 1.2.3, 1.2.3-beta or 1.2.3+build'),
     z.refine(
-      (version) => !VERSION_PATTERN.test(version) || semver.parse(version) !== null,
+      (version) => !VERSION_PATTERN.test(version) || parseSemver(version) !== null,
       'must be a semantic version (semver.org): numbers without leading zeros (1.2.3, not 01.2.3) and below 2^53',
     ),
   );
@@ -128,7 +128,7 @@ export function claimsOf(manifest: Manifest, raw: unknown): ManifestClaims {
 }
 
 // Versions stored before the semver check above may have leading zeros: read loosely for ordering.
-const parsedVersion = (version: string) => semver.parse(version, { loose: true });
+const parsedVersion = (version: string) => parseSemver(version, { loose: true });
 
 /**
  * Semantic-versioning precedence (semver.org, section 11) as the semver package computes it:
@@ -149,7 +149,7 @@ export function compareVersions(a: string, b: string): number {
  * without its build metadata, as semver normalises it. For versions that passed packageVersion.
  */
 export function precedenceKey(version: string): string {
-  const parsed = semver.parse(version);
+  const parsed = parseSemver(version);
   if (!parsed) throw new TypeError(`Not a semantic version: ${JSON.stringify(version)}`);
   return parsed.version;
 }

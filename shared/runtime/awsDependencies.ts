@@ -17,7 +17,6 @@ import { GuardedDatabase } from '../resilience/GuardedDatabase.js';
 import { guardSdkClient } from '../resilience/guardSdkClient.js';
 import { boundedRequestHandler } from '../resilience/sdkTimeouts.js';
 import { createStoreGuards } from '../resilience/storeGuards.js';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { SqsSideEffectQueue } from '../adapters/sqs/SqsSideEffectQueue.js';
 import type { SideEffectQueue } from '../ports/SideEffectQueue.js';
 import { processSideEffects } from '../sideEffects/applySideEffects.js';
@@ -47,18 +46,6 @@ export function createDynamoClient(env: NodeJS.ProcessEnv, endpoint = env.DYNAMO
       : {}),
     // Two attempts of at most 1.5 s each (enforced: boundedRequestHandler): well inside every
     // route's deadline, also for the authentication that runs before the route's own timeout.
-    maxAttempts: 2,
-    requestHandler: boundedRequestHandler({ connectTimeoutMs: 1000, requestTimeoutMs: 1500 }),
-  });
-}
-
-/**
- * The side-effect queue's SQS client: two attempts of at most 1.5 s each (enforced), since the
- * hand-off runs at the end of a request. `endpoint` for tests.
- */
-export function createSqsClient(options: { endpoint?: string } = {}): SQSClient {
-  return new SQSClient({
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     maxAttempts: 2,
     requestHandler: boundedRequestHandler({ connectTimeoutMs: 1000, requestTimeoutMs: 1500 }),
   });
@@ -178,7 +165,12 @@ export async function createAwsDependencies(uses: readonly Port[] = PORTS, env: 
     jwtSecret: jwtSecretFromEnv(env, configFromEnv(env).sessionTtlSeconds),
     originSecret: originSecretFromEnv(env),
     sideEffects: env.SIDE_EFFECTS_QUEUE_URL
-      ? new SqsSideEffectQueue(createSqsClient(), env.SIDE_EFFECTS_QUEUE_URL)
+      ? // The SQS client is loaded at the first hand-off with something to send: reads that
+        // queue nothing (anonymous package reads) never load it.
+        new SqsSideEffectQueue(
+          () => import('../adapters/sqs/createSqsClient.js').then(({ createSqsClient }) => createSqsClient()),
+          env.SIDE_EFFECTS_QUEUE_URL,
+        )
       : undefined,
     env,
   });

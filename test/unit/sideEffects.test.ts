@@ -64,6 +64,31 @@ describe('SqsSideEffectQueue', () => {
     await expect(q.handOff()).resolves.toBeUndefined();
   });
 
+  it('builds its client from a factory only at the first hand-off with something to send, again after a failed build', async () => {
+    sqs.on(SendMessageCommand).resolves({});
+    let built = 0;
+    let failNext = true;
+    const q = new SqsSideEffectQueue(async () => {
+      built++;
+      if (failNext) {
+        failNext = false;
+        throw new Error('no client');
+      }
+      return new SQSClient({ region: 'us-east-1' });
+    }, 'https://sqs/queue');
+    await q.handOff();
+    expect(built).toBe(0); // a request that queued nothing never loads the client
+    q.enqueue({ kind: 'download', sha256: sha });
+    await expect(q.handOff()).resolves.toBeUndefined(); // the build failed: logged, dropped
+    expect(built).toBe(1);
+    for (let i = 0; i < 2; i++) {
+      q.enqueue({ kind: 'download', sha256: sha });
+      await q.handOff();
+    }
+    expect(built).toBe(2);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(2);
+  });
+
   it('rejects malformed messages', () => {
     expect(() => parseSideEffects('{}')).toThrow();
     expect(() => parseSideEffects('[{"kind":"download","sha256":"../x"}]')).toThrow();

@@ -12,7 +12,8 @@ import { StoreUnavailableError } from '../../shared/errors.js';
 import { GuardedDatabase } from '../../shared/resilience/GuardedDatabase.js';
 import { newScope, runInRequestScope } from '../../shared/resilience/requestScope.js';
 import { createStoreGuards } from '../../shared/resilience/storeGuards.js';
-import { createDynamoClient, createSqsClient } from '../../shared/runtime/awsDependencies.js';
+import { createSqsClient } from '../../shared/adapters/sqs/createSqsClient.js';
+import { createDynamoClient } from '../../shared/runtime/awsDependencies.js';
 import { createSecretsClient } from '../../shared/runtime/awsSecrets.js';
 import { startHangingServer } from '../faults/hangingServer.js';
 

@@ -1,4 +1,4 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { logger } from '../../observability/telemetry.js';
 import { SHA256_HEX } from '../../ports/BlobStore.js';
 import type { SideEffect, SideEffectQueue } from '../../ports/SideEffectQueue.js';
@@ -12,11 +12,15 @@ import type { SideEffect, SideEffectQueue } from '../../ports/SideEffectQueue.js
  */
 export class SqsSideEffectQueue implements SideEffectQueue {
   private buffer: SideEffect[] = [];
+  private client: SQSClient | Promise<SQSClient> | (() => Promise<SQSClient>);
 
+  /** `client` may be a factory, called at the first hand-off that has something to send. */
   constructor(
-    private readonly client: SQSClient,
+    client: SQSClient | (() => Promise<SQSClient>),
     private readonly queueUrl: string,
-  ) {}
+  ) {
+    this.client = client;
+  }
 
   enqueue(effect: SideEffect): void {
     this.buffer.push(effect);
@@ -27,7 +31,15 @@ export class SqsSideEffectQueue implements SideEffectQueue {
     const batch = this.buffer;
     this.buffer = [];
     try {
-      await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(batch) }));
+      if (typeof this.client === 'function') {
+        const factory = this.client;
+        this.client = factory().catch((err: unknown) => {
+          this.client = factory; // try again at the next hand-off
+          throw err;
+        });
+      }
+      const [client, { SendMessageCommand }] = await Promise.all([this.client, import('@aws-sdk/client-sqs')]);
+      await client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(batch) }));
     } catch (err) {
       logger.warn('side effects not queued', { count: batch.length, error: String(err) });
     }
