@@ -10,6 +10,7 @@ import type * as z from 'zod/mini';
 import type { Port } from './runtime/ports.js';
 import { changePasswordRequest, loginRequest, registerRequest, roleChangeRequest } from './users/schemas.js';
 import { manifestSchema } from './packages/manifest.js';
+import { markReasonRequest } from './packages/VersionStatus.js';
 import { searchQuery } from './packages/searchQuery.js';
 import { createRegistryRequest, createTokenRequest, memberRequest, updateRegistryRequest } from './registries/Registry.js';
 import { pageQuery } from './schemas/paging.js';
@@ -107,8 +108,9 @@ const EVENT_ENVELOPE_ALLOWANCE = 100 * 1024;
 export const PUBLISH_BODY_LIMIT = Math.floor(((LAMBDA_PAYLOAD_LIMIT - EVENT_ENVELOPE_ALLOWANCE) * 3) / 4);
 
 /** `/v1/packages/{name}<rest>` and its scoped alias `/v1/packages/{scope}/{name}<rest>`. */
-const packagePath = (rest = '') => ({
-  path: `/v1/packages/{name}${rest}`,
+const packagePath = <Rest extends string = ''>(rest = '' as Rest) => ({
+  // The literal path, so each route's key (and the type of its body) is its own.
+  path: `/v1/packages/{name}${rest}` as const,
   aliases: [`/v1/packages/{scope}/{name}${rest}`],
 });
 
@@ -229,6 +231,34 @@ export const routes = [
     summary: 'Remove an owner (never the last one)',
     uses: ['postgres'],
     response: ownersBody,
+  },
+  {
+    method: 'PUT', ...packagePath('/versions/{version}/yank'), handler: 'packages/versions/yank', access: 'user',
+    rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
+    summary: 'Yank a version: out of latest and search, still installable (an owner, an admin of its registry or an admin)',
+    uses: ['postgres'],
+    body: markReasonRequest, response: versionBody,
+  },
+  {
+    method: 'DELETE', ...packagePath('/versions/{version}/yank'), handler: 'packages/versions/unyank', access: 'user',
+    rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
+    summary: 'Take a yank back (an owner, an admin of its registry or an admin)',
+    uses: ['postgres'],
+    response: versionBody,
+  },
+  {
+    method: 'PUT', ...packagePath('/versions/{version}/quarantine'), handler: 'packages/versions/quarantine', access: 'admin',
+    rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
+    summary: 'Quarantine a version: its archive is no longer served, and it leaves latest and search (admin)',
+    uses: ['postgres'],
+    body: markReasonRequest, response: versionBody,
+  },
+  {
+    method: 'DELETE', ...packagePath('/versions/{version}/quarantine'), handler: 'packages/versions/release', access: 'admin',
+    rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
+    summary: 'Release a quarantined version: its archive is served again (admin)',
+    uses: ['postgres'],
+    response: versionBody,
   },
   {
     method: 'GET', path: '/v1/blobs/{sha256}', handler: 'blobs/get', access: 'public', identifyCaller: true, apiTokens: 'read',

@@ -2,6 +2,7 @@ import { ApiError, notFound } from '../errors.js';
 import { DEFAULT_REGISTRY } from '../registries/Registry.js';
 import { compareVersions, PACKAGE_NAME_PATTERN } from './manifest.js';
 import type { ContentMatch } from './searchSnippet.js';
+import type { QuarantineRecord, YankRecord } from './VersionStatus.js';
 
 export type Visibility = 'public' | 'private';
 
@@ -22,6 +23,8 @@ export interface VersionRecord {
   createdAt: Date;
   /** Of the registry the package lives in: decides how responses may be cached. */
   visibility: Visibility;
+  yanked: YankRecord | null;
+  quarantine: QuarantineRecord | null;
 }
 
 export interface PackageRecord {
@@ -33,6 +36,9 @@ export interface PackageRecord {
   targets: string[];
   /** Every version, newest first by semantic-version precedence. */
   versions: string[];
+  /** The yanked ones among them, and the quarantined ones, in the same order. */
+  yankedVersions: string[];
+  quarantinedVersions: string[];
   owners: string[];
   /** Downloads of all versions. */
   downloads: number;
@@ -120,5 +126,7 @@ export function versionBody(v: VersionRecord) {
     visibility: v.visibility,
     created_at: v.createdAt.toISOString(),
     published_at: v.createdAt.toISOString(),
+    yanked: v.yanked && { at: v.yanked.at.toISOString(), reason: v.yanked.reason, by: v.yanked.by },
+    quarantine: v.quarantine && { at: v.quarantine.at.toISOString(), reason: v.quarantine.reason },
   };
 }

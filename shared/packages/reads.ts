@@ -1,4 +1,4 @@
-import { badRequest, notFound } from '../errors.js';
+import { ApiError, badRequest, notFound } from '../errors.js';
 import { SHA256_HEX } from '../ports/BlobStore.js';
 import type { SearchQuery } from '../ports/PackageRepo.js';
 import type { Dependencies } from '../runtime/Dependencies.js';
@@ -28,6 +28,8 @@ function packageBody(p: PackageRecord) {
     description: p.description,
     latest: p.latest,
     versions: p.versions,
+    yanked_versions: p.yankedVersions,
+    quarantined_versions: p.quarantinedVersions,
     tags: p.tags,
     targets: p.targets,
     owners: p.owners,
@@ -69,15 +71,24 @@ export async function searchPackages(deps: Dependencies, query: SearchQuery, vie
 }
 
 /**
- * An archive by hash: only archives of published versions are served. The download is counted
- * off the request path, once per client address (as the rate limits see it) per version per hour:
- * repeating it from one address does not inflate the count.
+ * An archive by hash: only archives of published versions are served, and not while every version
+ * the viewer can see that has it is quarantined (410). The download is counted off the request
+ * path, once per client address (as the rate limits see it) per version per hour: repeating it
+ * from one address does not inflate the count.
  */
 export async function downloadArchive(deps: Dependencies, rawHash: string, viewer: Viewer, clientAddress: string) {
   const sha256 = rawHash.toLowerCase();
   if (!SHA256_HEX.test(sha256)) throw badRequest('A blob is addressed by the 64 hex digits of its SHA-256');
   const archive = await deps.packages.findArchive(sha256, viewer);
   if (!archive) throw notFound(`No archive with SHA-256 ${sha256}`);
+  if ('quarantined' in archive) {
+    // 410 Gone rather than 451: 451 says a legal demand blocks the resource (RFC 7725), while a
+    // quarantine is the registry withdrawing bytes it found harmful (a leaked credential, say).
+    // 410 tells a client the archive was withdrawn on purpose, not lost; it is sent `no-store`
+    // (as every error is), since 410 is otherwise cacheable by default and a release serves it again.
+    const why = archive.quarantined.map((q) => `${q.name}@${q.version} (${q.reason})`).join('; ');
+    throw new ApiError(410, `The archive with SHA-256 ${sha256} is quarantined and no longer served: ${why}`);
+  }
   const blob = await deps.blobs.download(sha256);
   if (!blob) throw notFound(`No archive with SHA-256 ${sha256}`);
   const at = Date.now();

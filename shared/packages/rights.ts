@@ -6,11 +6,11 @@ import { DEFAULT_REGISTRY, registryOfPackage, type RegistryRole } from '../regis
 import { registryRoleMayPublish } from '../registries/rights.js';
 import type { Visibility } from './Package.js';
 
-// Who may publish a package and who may change its owners, as pure functions of facts. The
-// repository reads the facts inside the transaction that records the change, under the row locks
-// that keep them true until it commits (the registry row shared, the package row for update), and
-// enforces the decision there (shared/auth/decision.ts); version immutability, equal-precedence
-// versions and the last owner stay with the database.
+// Who may publish a package, change its owners, and yank or quarantine its versions, as pure
+// functions of facts. The repository reads the facts inside the transaction that records the
+// change, under the row locks that keep them true until it commits (the registry row shared, the
+// package row for update), and enforces the decision there (shared/auth/decision.ts); version
+// immutability, equal-precedence versions and the last owner stay with the database.
 
 /** A global admin signed in: an API token never carries admin powers, whoever created it. */
 const actsAsAdmin = (p: Principal) => roleAtLeast(p.role, 'admin') && !p.apiToken;
@@ -82,6 +82,18 @@ export interface OwnerAdditionFacts extends OwnerChangeFacts {
 }
 
 /**
+ * Whether the actor has a say over a package, with their rights as they are now: a global admin;
+ * an admin of the package's (scoped) registry; or an owner who may still publish there.
+ */
+function maintains(actor: Principal, pkg: NonNullable<OwnerChangeFacts['package']>): boolean {
+  return (
+    actsAsAdmin(actor) ||
+    (pkg.registry !== DEFAULT_REGISTRY && pkg.actorRegistryRole === 'admin') ||
+    (pkg.actorIsOwner && rolesMayPublish(pkg.registry, actor.role, pkg.actorRegistryRole))
+  );
+}
+
+/**
  * Who may change a package's owners, with their rights as they are now: a global admin; an admin
  * of the package's registry; or an owner who may still publish there. An owner removed from a
  * registry has no say over its packages any more. A package the actor may not see does not exist.
@@ -89,12 +101,7 @@ export interface OwnerAdditionFacts extends OwnerChangeFacts {
 export function decideOwnerChange(actor: Principal, packageName: string, facts: OwnerChangeFacts): Decision {
   const pkg = facts.package;
   if (!pkg?.visibleToActor) return refused(notFound(`Package ${packageName} not found`));
-  const scoped = pkg.registry !== DEFAULT_REGISTRY;
-  const allowed =
-    actsAsAdmin(actor) ||
-    (scoped && pkg.actorRegistryRole === 'admin') ||
-    (pkg.actorIsOwner && rolesMayPublish(pkg.registry, actor.role, pkg.actorRegistryRole));
-  if (!allowed) {
+  if (!maintains(actor, pkg)) {
     return refused(
       forbidden(
         pkg.actorIsOwner
@@ -126,5 +133,45 @@ export function decideOwnerAddition(actor: Principal, packageName: string, usern
       ),
     );
   }
+  return ALLOWED;
+}
+
+/** What yanking or quarantining a version (or lifting either) is decided on. */
+export interface VersionMarkFacts extends OwnerChangeFacts {
+  /** Whether the package has that version. */
+  versionExists: boolean;
+}
+
+/** A package the actor may not see, or a version it does not have, does not exist (404). */
+const versionNotFound = (packageName: string, version: string, facts: VersionMarkFacts) =>
+  refused(notFound(facts.package?.visibleToActor ? `Version ${packageName}@${version} not found` : `Package ${packageName} not found`));
+
+/**
+ * Who may yank a version or take a yank back: whoever may change the package's owners (a global
+ * admin, an admin of its registry, an owner who may still publish there). Withdrawing a version
+ * is theirs to decide as much as who maintains it.
+ */
+export function decideYank(actor: Principal, packageName: string, version: string, facts: VersionMarkFacts): Decision {
+  const pkg = facts.package;
+  if (!pkg?.visibleToActor || !facts.versionExists) return versionNotFound(packageName, version, facts);
+  if (!maintains(actor, pkg)) {
+    return refused(
+      forbidden(
+        pkg.actorIsOwner
+          ? `You no longer have publishing rights in registry "${pkg.registry}", so you cannot yank versions of ${packageName}`
+          : `Only owners of ${packageName}, admins of its registry or admins can yank its versions`,
+      ),
+    );
+  }
+  return ALLOWED;
+}
+
+/**
+ * Who may quarantine a version or release it: global admins only (signed in, never through an
+ * API token). It overrides the owners, who may be the ones who leaked what it holds.
+ */
+export function decideQuarantine(actor: Principal, packageName: string, version: string, facts: VersionMarkFacts): Decision {
+  if (!facts.package?.visibleToActor || !facts.versionExists) return versionNotFound(packageName, version, facts);
+  if (!actsAsAdmin(actor)) return refused(forbidden('Only admins can quarantine versions or release them'));
   return ALLOWED;
 }

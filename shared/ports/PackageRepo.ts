@@ -3,7 +3,8 @@ import type { Authorize } from '../auth/decision.js';
 import type { ArchiveTextFile } from '../packages/archiveFiles.js';
 import type { Manifest } from '../packages/manifest.js';
 import type { PackageRecord, PackageSummary, VersionRecord, Visibility } from '../packages/Package.js';
-import type { OwnerAdditionFacts, OwnerChangeFacts, PublishFacts } from '../packages/rights.js';
+import type { OwnerAdditionFacts, OwnerChangeFacts, PublishFacts, VersionMarkFacts } from '../packages/rights.js';
+import type { VersionMark } from '../packages/VersionStatus.js';
 import type { Viewer } from '../registries/Viewer.js';
 import type { AuditContext } from './RegistryRepo.js';
 
@@ -42,6 +43,19 @@ export type PublishOutcome =
   /** The same bytes were already published as this version: an idempotent retry. */
   | { created: false; version: VersionRecord };
 
+/** Where an archive may be downloaded from, as far as the viewer can see. */
+export type ArchiveAvailability =
+  /** A visible version that is not quarantined has it: serve it, cached as its registry allows. */
+  | { visibility: Visibility }
+  /** Every visible version that has it is quarantined: not served, and these say why. */
+  | { quarantined: Array<{ name: string; version: string; reason: string }> };
+
+/** Put a mark on a version with its reason, or lift it (`reason` null). */
+export interface VersionMarkChange {
+  mark: VersionMark;
+  reason: string | null;
+}
+
 export interface SearchQuery {
   q: string;
   tag?: string;
@@ -69,8 +83,11 @@ export interface PackageRepo {
   getPackage(name: string, viewer: Viewer): Promise<PackageRecord | null>;
   getVersion(name: string, version: string, viewer: Viewer): Promise<VersionRecord | null>;
   search(query: SearchQuery, viewer: Viewer): Promise<PackageSummary[]>;
-  /** Whether a published version the viewer may see has this archive, and its registry's visibility. */
-  findArchive(sha256: string, viewer: Viewer): Promise<{ visibility: Visibility } | null>;
+  /**
+   * Whether a published version the viewer may see has this archive: its registry's visibility, or
+   * the quarantines that stop it from being served; null when none has it.
+   */
+  findArchive(sha256: string, viewer: Viewer): Promise<ArchiveAvailability | null>;
   /** Owners' usernames; null when the package does not exist or is not visible. */
   listOwners(name: string, viewer: Viewer): Promise<string[] | null>;
   /**
@@ -84,4 +101,11 @@ export interface PackageRepo {
    * removals.
    */
   removeOwner(name: string, username: string, ctx: AuditContext, authorize: Authorize<OwnerChangeFacts>): Promise<string[]>;
+  /**
+   * Yanks or quarantines a version, or lifts the mark, enforcing `authorize` on the facts read with
+   * the package row locked for update (as publish locks it, so the two serialise). Idempotent: a
+   * mark already there keeps its first record, and only a change is audited. Moves `latest` to the
+   * highest version neither yanked nor quarantined (null when there is none). Answers the version.
+   */
+  markVersion(name: string, version: string, change: VersionMarkChange, ctx: AuditContext, authorize: Authorize<VersionMarkFacts>): Promise<VersionRecord>;
 }

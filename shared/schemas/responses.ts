@@ -76,6 +76,8 @@ export const packageBody = z.object({
   description: z.string(),
   latest: z.nullable(z.string()),
   versions: z.array(z.string()),
+  yanked_versions: z.array(z.string()).check(z.describe('The yanked ones among `versions`: installable, but not `latest` and not in search')),
+  quarantined_versions: z.array(z.string()).check(z.describe('The quarantined ones among `versions`: their archives are not served')),
   tags: z.array(z.string()),
   targets: z.array(z.string()),
   owners: z.array(z.string()),
@@ -97,6 +99,12 @@ export const versionBody = z.object({
   size: z.int(),
   created_at: time,
   published_at: time,
+  yanked: z.nullable(z.object({ at: time, reason: z.string(), by: z.string() })).check(
+    z.describe('Set while the version is yanked: it is not `latest` and not in search, and stays installable'),
+  ),
+  quarantine: z.nullable(z.object({ at: time, reason: z.string() })).check(
+    z.describe('Set while the version is quarantined: its archive is not served'),
+  ),
 });
 
 export const publishBody = z.object({ id, name: z.string(), version: z.string(), sha256, size: z.int() });

@@ -3,10 +3,11 @@ import { conflict, notFound } from '../../errors.js';
 import { latestOf, sortVersionsNewestFirst, type PackageRecord, type PackageSummary, type VersionRecord, type Visibility } from '../../packages/Package.js';
 import { compareVersions, precedenceKey } from '../../packages/manifest.js';
 import { contentMatchOf, HEADLINE_MARK } from '../../packages/searchSnippet.js';
-import type { OwnerAdditionFacts, OwnerChangeFacts, PublishFacts } from '../../packages/rights.js';
+import type { OwnerAdditionFacts, OwnerChangeFacts, PublishFacts, VersionMarkFacts } from '../../packages/rights.js';
+import type { VersionMark } from '../../packages/VersionStatus.js';
 import type { Principal } from '../../auth/Principal.js';
 import type { Database, SqlClient } from '../../ports/Database.js';
-import type { NewVersion, PackageRepo, PublishIntent, PublishOutcome, SearchQuery } from '../../ports/PackageRepo.js';
+import type { ArchiveAvailability, NewVersion, PackageRepo, PublishIntent, PublishOutcome, SearchQuery, VersionMarkChange } from '../../ports/PackageRepo.js';
 import type { Role } from '../../auth/roles.js';
 import type { AuditContext } from '../../ports/RegistryRepo.js';
 import { registryOfPackage, type RegistryRole } from '../../registries/Registry.js';
@@ -32,6 +33,11 @@ interface VersionRow {
   downloads: number | string;
   created_at: Date | string;
   visibility: Visibility;
+  yanked_at: Date | string | null;
+  yank_reason: string | null;
+  yanked_by: string | null;
+  quarantined_at: Date | string | null;
+  quarantine_reason: string | null;
 }
 
 
@@ -51,6 +57,9 @@ function toVersion(r: VersionRow): VersionRecord {
     downloads: Number(r.downloads),
     createdAt: toDate(r.created_at),
     visibility: r.visibility,
+    // Each mark is all of its columns or none of them (CHECKs of migration 010).
+    yanked: r.yanked_at !== null && r.yank_reason !== null && r.yanked_by !== null ? { at: toDate(r.yanked_at), reason: r.yank_reason, by: r.yanked_by } : null,
+    quarantine: r.quarantined_at !== null && r.quarantine_reason !== null ? { at: toDate(r.quarantined_at), reason: r.quarantine_reason } : null,
   };
 }
 
@@ -62,12 +71,23 @@ interface OwnerChangeTarget {
 
 const VERSION_SELECT = `
   SELECT v.id, v.package_id, p.name, v.version, v.description, v.tags, v.targets, v.license,
-         v.sha256, v.size_bytes, u.username AS published_by, v.downloads, v.created_at, r.visibility
+         v.sha256, v.size_bytes, u.username AS published_by, v.downloads, v.created_at, r.visibility,
+         v.yanked_at, v.yank_reason, (SELECT y.username FROM registry.users y WHERE y.id = v.yanked_by) AS yanked_by,
+         v.quarantined_at, v.quarantine_reason
     FROM registry.package_versions v
     JOIN registry.packages p ON p.id = v.package_id
     JOIN registry.registries r ON r.id = p.registry_id
     JOIN registry.users u ON u.id = v.published_by`;
 
+
+/** A version that `latest` and search skip: yanked or quarantined (columns of package_versions). */
+const WITHDRAWN = '(yanked_at IS NOT NULL OR quarantined_at IS NOT NULL)';
+
+/** The columns of each mark a version can carry, and the audit actions that set and lift it. */
+const MARKS = {
+  yank: { at: 'yanked_at', reason: 'yank_reason', by: 'yanked_by', set: 'version.yank', lift: 'version.unyank' },
+  quarantine: { at: 'quarantined_at', reason: 'quarantine_reason', by: 'quarantined_by', set: 'version.quarantine', lift: 'version.release' },
+} as const satisfies Record<VersionMark, Record<string, string>>;
 
 const alreadyPublished = (name: string, version: string) =>
   conflict(`${name}@${version} is already published; versions are immutable, publish a new version`);
@@ -246,32 +266,55 @@ export class PgPackageRepo implements PackageRepo {
         throw alreadyPublished(m.name, m.version);
       }
 
-      const { rows: all } = await tx.query<{ version: string }>(
-        'SELECT version FROM registry.package_versions WHERE package_id = $1',
+      const { rows: all } = await tx.query<{ version: string; withdrawn: boolean }>(
+        `SELECT version, ${WITHDRAWN} AS withdrawn FROM registry.package_versions WHERE package_id = $1`,
         [packageId],
       );
       // Rows stored before precedence keys existed have none, so the index cannot see them: they are
       // compared here, under the package row lock that serialises publishes of this package.
       const twin = all.find((r) => r.version !== m.version && compareVersions(r.version, m.version) === 0);
       if (twin) throw samePrecedence(m.name, m.version, twin.version);
-      const latest = latestOf(all.map((r) => r.version));
-      // The package shows the description, tags and targets of its latest version.
-      await tx.query(
-        `UPDATE registry.packages p
-            SET latest_version = v.version, description = v.description, tags = v.tags, targets = v.targets, updated_at = now(),
-                search = setweight(to_tsvector('simple', replace(p.name, '/', ' ')), 'A')
-                      || setweight(to_tsvector('english', v.description), 'B')
-                      || setweight(to_tsvector('simple', array_to_string(v.tags, ' ')), 'C')
-           FROM registry.package_versions v
-          WHERE p.id = $1 AND v.package_id = p.id AND v.version = $2`,
-        [packageId, latest],
-      );
+      await this.pointLatestAt(tx, packageId, latestOf(all.filter((r) => !r.withdrawn).map((r) => r.version)));
       await insertVersionFiles(tx, added.rows[0].id, v.files);
       const version = (await this.versionBy(tx, 'v.id = $1', [added.rows[0].id]))!;
       await appendAudit(tx, registryId, ctx, 'package.publish', `${m.name}@${m.version}`, { sha256: v.sha256, size: v.sizeBytes });
       await v.beforeCommit?.();
       return { created: true, version };
     });
+  }
+
+  /**
+   * Points the package at its latest version (the package row locked by the caller). The package
+   * shows the description, tags and targets of its latest version; with none (every version yanked
+   * or quarantined) it leaves search, which lists only packages with a latest version.
+   */
+  private async pointLatestAt(tx: SqlClient, packageId: number, latest: string | null): Promise<void> {
+    if (latest === null) {
+      await tx.query('UPDATE registry.packages SET latest_version = NULL, updated_at = now() WHERE id = $1::int', [packageId]);
+      return;
+    }
+    await tx.query(
+      `UPDATE registry.packages p
+          SET latest_version = v.version, description = v.description, tags = v.tags, targets = v.targets, updated_at = now(),
+              search = setweight(to_tsvector('simple', replace(p.name, '/', ' ')), 'A')
+                    || setweight(to_tsvector('english', v.description), 'B')
+                    || setweight(to_tsvector('simple', array_to_string(v.tags, ' ')), 'C')
+         FROM registry.package_versions v
+        WHERE p.id = $1 AND v.package_id = p.id AND v.version = $2`,
+      [packageId, latest],
+    );
+  }
+
+  /** Moves `latest` to the highest version neither yanked nor quarantined, if it is not there (the package row locked by the caller). */
+  private async refreshLatest(tx: SqlClient, packageId: number): Promise<void> {
+    const { rows } = await tx.query<{ version: string; withdrawn: boolean; latest: string | null }>(
+      `SELECT v.version, ${WITHDRAWN} AS withdrawn, p.latest_version AS latest
+         FROM registry.packages p JOIN registry.package_versions v ON v.package_id = p.id
+        WHERE p.id = $1::int`,
+      [packageId],
+    );
+    const latest = latestOf(rows.filter((r) => !r.withdrawn).map((r) => r.version));
+    if (latest !== (rows[0]?.latest ?? null)) await this.pointLatestAt(tx, packageId, latest);
   }
 
   /** The registry of the package's scope, with the publisher's role in it, locked shared; null when there is none. */
@@ -343,6 +386,8 @@ export class PgPackageRepo implements PackageRepo {
       created_at: Date | string;
       updated_at: Date | string;
       versions: string[] | null;
+      yanked_versions: string[] | null;
+      quarantined_versions: string[] | null;
       owners: string[] | null;
       downloads: number | string;
       registry: string;
@@ -351,6 +396,8 @@ export class PgPackageRepo implements PackageRepo {
       `SELECT p.id, p.name, p.description, p.latest_version, p.tags, p.targets, p.created_at, p.updated_at,
               r.name AS registry, r.visibility,
               ARRAY(SELECT v.version FROM registry.package_versions v WHERE v.package_id = p.id) AS versions,
+              ARRAY(SELECT v.version FROM registry.package_versions v WHERE v.package_id = p.id AND v.yanked_at IS NOT NULL) AS yanked_versions,
+              ARRAY(SELECT v.version FROM registry.package_versions v WHERE v.package_id = p.id AND v.quarantined_at IS NOT NULL) AS quarantined_versions,
               (SELECT coalesce(sum(v.downloads), 0) FROM registry.package_versions v WHERE v.package_id = p.id) AS downloads,
               ARRAY(SELECT u.username FROM registry.package_owners o JOIN registry.users u ON u.id = o.user_id
                      WHERE o.package_id = p.id ORDER BY o.added_at, u.username) AS owners
@@ -368,6 +415,8 @@ export class PgPackageRepo implements PackageRepo {
       tags: r.tags,
       targets: r.targets,
       versions: sortVersionsNewestFirst(r.versions ?? []),
+      yankedVersions: sortVersionsNewestFirst(r.yanked_versions ?? []),
+      quarantinedVersions: sortVersionsNewestFirst(r.quarantined_versions ?? []),
       owners: r.owners ?? [],
       downloads: Number(r.downloads),
       registry: r.registry,
@@ -405,14 +454,19 @@ export class PgPackageRepo implements PackageRepo {
     }));
   }
 
-  async findArchive(sha256: string, viewer: Viewer): Promise<{ visibility: Visibility } | null> {
-    const { rows } = await this.db.query<{ visibility: Visibility }>(
-      `SELECT r.visibility FROM registry.package_versions v
+  async findArchive(sha256: string, viewer: Viewer): Promise<ArchiveAvailability | null> {
+    // A version that is not quarantined comes first: its archive is served whatever the others say.
+    const { rows } = await this.db.query<{ visibility: Visibility; name: string; version: string; quarantine_reason: string | null }>(
+      `SELECT r.visibility, p.name, v.version, v.quarantine_reason FROM registry.package_versions v
          JOIN registry.packages p ON p.id = v.package_id JOIN registry.registries r ON r.id = p.registry_id
-        WHERE v.sha256 = $1 AND ${visibleRegistrySql(2)} LIMIT 1`,
+        WHERE v.sha256 = $1::text AND ${visibleRegistrySql(2)}
+        ORDER BY v.quarantined_at IS NOT NULL, v.id LIMIT 10`,
       [sha256, ...viewerParams(viewer)],
     );
-    return rows[0] ?? null;
+    const first = rows[0];
+    if (!first) return null;
+    if (first.quarantine_reason === null) return { visibility: first.visibility };
+    return { quarantined: rows.map((r) => ({ name: r.name, version: r.version, reason: r.quarantine_reason ?? '' })) };
   }
 
   async listOwners(name: string, viewer: Viewer): Promise<string[] | null> {
@@ -502,6 +556,36 @@ export class PgPackageRepo implements PackageRepo {
       );
       await appendAudit(tx, registryId, ctx, 'package.owner.remove', name, { owner: target });
       return owners.filter((o) => o !== target);
+    });
+  }
+
+  markVersion(name: string, version: string, change: VersionMarkChange, ctx: AuditContext, authorize: Authorize<VersionMarkFacts>): Promise<VersionRecord> {
+    const mark = MARKS[change.mark];
+    return this.db.transaction(async (tx) => {
+      // The package row is locked as publish locks it: a mark and a publish of one package are
+      // serialised, so each computes `latest` on the versions as the other left them.
+      const { locked, facts } = await this.lockForOwnerChange(tx, name, ctx.actor);
+      const { rows } = await tx.query<{ id: number; reason: string | null }>(
+        `SELECT id, ${mark.reason} AS reason FROM registry.package_versions WHERE package_id = $1::int AND version = $2::text`,
+        [locked?.id ?? null, version],
+      );
+      enforce(authorize({ ...facts, versionExists: rows[0] !== undefined }));
+      const { id: packageId, registryId } = allowedRow(locked, `package ${name}`);
+      const target = allowedRow(rows[0], `version ${name}@${version}`);
+      // Idempotent: a mark already there keeps its first record (when, why, who), and so does its absence.
+      if (change.reason !== null && target.reason === null) {
+        await tx.query(
+          `UPDATE registry.package_versions SET ${mark.at} = now(), ${mark.reason} = $2::text, ${mark.by} = $3::int WHERE id = $1::int`,
+          [target.id, change.reason, ctx.actor.userId],
+        );
+        await appendAudit(tx, registryId, ctx, mark.set, `${name}@${version}`, { reason: change.reason });
+        await this.refreshLatest(tx, packageId);
+      } else if (change.reason === null && target.reason !== null) {
+        await tx.query(`UPDATE registry.package_versions SET ${mark.at} = NULL, ${mark.reason} = NULL, ${mark.by} = NULL WHERE id = $1::int`, [target.id]);
+        await appendAudit(tx, registryId, ctx, mark.lift, `${name}@${version}`, { previous_reason: target.reason });
+        await this.refreshLatest(tx, packageId);
+      }
+      return (await this.versionBy(tx, 'v.id = $1::int', [target.id]))!;
     });
   }
 }

@@ -1,0 +1,12 @@
+import { defineHandler, signedIn } from '../../../shared/http/defineHandler.js';
+import { packageNameFromPath } from '../../../shared/packages/Package.js';
+import { releaseVersion } from '../../../shared/packages/versionMarks.js';
+
+export const handler = defineHandler({
+  route: 'DELETE /v1/packages/{name}/versions/{version}/quarantine',
+  async handle(input) {
+    const name = packageNameFromPath(input.params);
+    const body = await releaseVersion(input.deps, name, input.params.version ?? '', { actor: signedIn(input), sourceIp: input.sourceIp });
+    return { status: 200, body };
+  },
+});
