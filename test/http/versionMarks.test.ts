@@ -121,7 +121,7 @@ describe('yank', () => {
     const alice = tokens['vm-alice']!;
     await publish(alice, '@vmteam/twice', '1.0.0');
     const first = await mark(alice, '@vmteam/twice', '1.0.0', 'yank', 'first');
-    const second = await mark(tokens['vm-carol']!, '@vmteam/twice', '1.0.0', 'yank', 'second');
+    const second = await mark(tokens['vm-carol'], '@vmteam/twice', '1.0.0', 'yank', 'second');
     expectStatus(second, 200);
     expect(second.body.yanked).toEqual(first.body.yanked);
     expectStatus(await unmark(alice, '@vmteam/twice', '1.0.0', 'yank'), 200);
@@ -152,7 +152,7 @@ describe('yank', () => {
     expect((await getPackage('@vmteam/rules')).latest).toBe('1.1.0');
 
     // carol administers the registry without owning the package or having the publisher role.
-    const byRegistryAdmin = await mark(tokens['vm-carol']!, '@vmteam/rules', '1.1.0', 'yank', 'registry admin');
+    const byRegistryAdmin = await mark(tokens['vm-carol'], '@vmteam/rules', '1.1.0', 'yank', 'registry admin');
     expectStatus(byRegistryAdmin, 200);
     expect(byRegistryAdmin.body.yanked.by).toBe('vm-carol');
     expectStatus(await unmark(root, '@vmteam/rules', '1.1.0', 'yank'), 200);
