@@ -49,6 +49,20 @@ module.exports = {
       from: { path: '^(shared|functions)/' },
       to: { path: '^scripts/' },
     },
+    {
+      name: 'rule-scanner-is-pure',
+      comment: 'The rule scanner (shared/safety) takes text and returns findings: no HTTP, stores, wiring or scripts.',
+      severity: 'error',
+      from: { path: '^shared/safety/' },
+      to: { path: '^shared/(http|adapters|runtime|ports)/|^shared/routes[.]ts$|^functions/|^scripts/' },
+    },
+    {
+      name: 'rule-scanner-without-io',
+      comment: 'No Node built-in (files, network, processes) in the rule scanner: it runs the same in a browser, a Lambda or a test.',
+      severity: 'error',
+      from: { path: '^shared/safety/' },
+      to: { dependencyTypes: ['core'] },
+    },
   ],
   options: {
     tsConfig: { fileName: 'tsconfig.json' },
