@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 /**
  * The slow tier: CDK synthesis (with real esbuild bundling of every function in bundle.test.ts),
  * store outages and deadlines with real waits, the fuzz run over every route, and the tests that
- * start `npm start` in processes of their own.
+ * start `npm start` or `npm run reprocess` in processes of their own.
  */
 const SLOW = [
   'test/infra/bundle.test.ts',
@@ -14,6 +14,7 @@ const SLOW = [
   'test/unit/storeDeadlines.test.ts',
   'test/http/fuzz.test.ts',
   'test/http/localServer.test.ts',
+  'test/integration/reprocessCommand.test.ts',
 ];
 
 export default defineConfig({

@@ -62,6 +62,44 @@ async function ensureRootUser(deps: Dependencies, env: NodeJS.ProcessEnv, log: (
   }
 }
 
+/** A store `npm start` picked from the environment, what it is (for banners), and how to let it go. */
+export interface PickedStore<T> {
+  store: T;
+  description: string;
+  close(): Promise<void>;
+}
+
+/** PostgreSQL at DATABASE_URL, else embedded PGlite under `dataDir` (in memory without one); not migrated. */
+export async function openLocalDatabase(env: NodeJS.ProcessEnv, dataDir?: string): Promise<PickedStore<Database>> {
+  if (env.DATABASE_URL) {
+    const db = new PgDatabase({ connectionString: env.DATABASE_URL, maxConnections: 10 });
+    return { store: db, description: 'PostgreSQL at DATABASE_URL', close: () => db.close() };
+  }
+  const db = await PgliteDatabase.open(dataDir ? join(dataDir, 'pg') : undefined);
+  return { store: db, description: dataDir ? `embedded PGlite in ${join(dataDir, 'pg')}` : 'embedded PGlite in memory', close: () => db.close() };
+}
+
+/** The S3 bucket BLOBS_BUCKET (at S3_ENDPOINT if set), else the folder `dataDir`/blobs (a temporary one without `dataDir`). */
+export async function openLocalBlobStore(env: NodeJS.ProcessEnv, dataDir?: string): Promise<PickedStore<BlobStore>> {
+  if (env.BLOBS_BUCKET) {
+    const client = createS3Client(env);
+    return {
+      store: new S3BlobStore(client, env.BLOBS_BUCKET),
+      description: `S3 bucket ${env.BLOBS_BUCKET}${env.S3_ENDPOINT ? ` at ${env.S3_ENDPOINT}` : ''}`,
+      close: async () => client.destroy(),
+    };
+  }
+  const folder = dataDir ? join(dataDir, 'blobs') : await mkdtemp(join(tmpdir(), 'rfh-blobs-'));
+  await mkdir(folder, { recursive: true });
+  return {
+    store: new FsBlobStore(folder),
+    description: `folder ${folder}`,
+    close: async () => {
+      if (!dataDir) await rm(folder, { recursive: true, force: true });
+    },
+  };
+}
+
 /**
  * The stores behind `npm start`: PostgreSQL at DATABASE_URL or embedded PGlite, DynamoDB at
  * DYNAMODB_ENDPOINT or embedded dynalite. Migrates, creates the sessions table and root user.
@@ -76,16 +114,10 @@ export async function openLocalRuntime(options: LocalRuntimeOptions): Promise<Lo
     for (const c of closers.reverse()) await c().catch(() => {});
   };
   try {
-    let db: Database;
-    let postgres: string;
-    if (env.DATABASE_URL) {
-      db = new PgDatabase({ connectionString: env.DATABASE_URL, maxConnections: 10 });
-      postgres = 'PostgreSQL at DATABASE_URL';
-    } else {
-      db = await PgliteDatabase.open(dataDir ? join(dataDir, 'pg') : undefined);
-      postgres = dataDir ? `embedded PGlite in ${join(dataDir, 'pg')}` : 'embedded PGlite in memory';
-    }
-    closers.push(() => db.close());
+    const database = await openLocalDatabase(env, dataDir);
+    const db = database.store;
+    const postgres = database.description;
+    closers.push(() => database.close());
     await migrate(db);
 
     let endpoint = env.DYNAMODB_ENDPOINT;
@@ -101,23 +133,10 @@ export async function openLocalRuntime(options: LocalRuntimeOptions): Promise<Lo
     const sessionsTable = env.SESSIONS_TABLE ?? 'rfh-sessions';
     await ensureSessionsTable(raw, sessionsTable);
 
-    let blobs: BlobStore;
-    let blobsWhere: string;
-    if (env.BLOBS_BUCKET) {
-      blobs = new S3BlobStore(createS3Client(env), env.BLOBS_BUCKET);
-      blobsWhere = `S3 bucket ${env.BLOBS_BUCKET}${env.S3_ENDPOINT ? ` at ${env.S3_ENDPOINT}` : ''}`;
-    } else {
-      let folder: string;
-      if (dataDir) {
-        folder = join(dataDir, 'blobs');
-      } else {
-        folder = await mkdtemp(join(tmpdir(), 'rfh-blobs-'));
-        closers.push(() => rm(folder, { recursive: true, force: true }));
-      }
-      await mkdir(folder, { recursive: true });
-      blobs = new FsBlobStore(folder);
-      blobsWhere = `folder ${folder}`;
-    }
+    const blobStore = await openLocalBlobStore(env, dataDir);
+    closers.push(() => blobStore.close());
+    const blobs = blobStore.store;
+    const blobsWhere = blobStore.description;
 
     const deps = assembleDependencies({
       db,

@@ -1,7 +1,7 @@
 import type { ArchiveTextFile } from '../../packages/archiveFiles.js';
 import { indexedText } from '../../packages/indexedText.js';
 import type { Database, SqlClient } from '../../ports/Database.js';
-import type { StoredVersion, VersionFileIndex } from '../../ports/VersionFileIndex.js';
+import type { VersionFileIndex } from '../../ports/VersionFileIndex.js';
 
 /**
  * Indexed text per statement. A version's files normally go in one statement; a package of more
@@ -54,21 +54,6 @@ export function insertVersionFiles(tx: SqlClient, versionId: number, files: read
 
 export class PgVersionFileIndex implements VersionFileIndex {
   constructor(private readonly db: Database) {}
-
-  async countVersions(): Promise<number> {
-    const { rows } = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM registry.package_versions');
-    return rows[0]?.n ?? 0;
-  }
-
-  async versionsAfter(afterId: number, limit: number): Promise<StoredVersion[]> {
-    const { rows } = await this.db.query<StoredVersion>(
-      `SELECT v.id, p.name, v.version, v.sha256
-         FROM registry.package_versions v JOIN registry.packages p ON p.id = v.package_id
-        WHERE v.id > $1::int ORDER BY v.id LIMIT $2::int`,
-      [afterId, limit],
-    );
-    return rows;
-  }
 
   async indexedAmong(versionIds: readonly number[]): Promise<Set<number>> {
     if (versionIds.length === 0) return new Set();
