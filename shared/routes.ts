@@ -82,6 +82,12 @@ export interface RouteDefinition {
   bucket?: BucketAccess;
   /** How CloudFront may cache the route's answers (its behaviours follow). Default never. */
   cache?: CacheClass;
+  /**
+   * A page of the web catalogue: it answers HTML, its errors too (as pages), and it is anonymous
+   * (public, never identifying a caller), so every visitor gets the same page, which a shared
+   * cache may keep, and no private package ever appears on one. Left out of the OpenAPI document.
+   */
+  page?: true;
 }
 
 /** `probe`: HeadBucket only (the health check), no object access. */
@@ -112,6 +118,12 @@ const packagePath = <Rest extends string = ''>(rest = '' as Rest) => ({
   // The literal path, so each route's key (and the type of its body) is its own.
   path: `/v1/packages/{name}${rest}` as const,
   aliases: [`/v1/packages/{scope}/{name}${rest}`],
+});
+
+/** The web catalogue's page of a package: `/packages/{name}<rest>`, and `/packages/{scope}/{name}<rest>`. */
+const packagePagePath = (rest = '') => ({
+  path: `/packages/{name}${rest}`,
+  aliases: [`/packages/{scope}/{name}${rest}`],
 });
 
 export const routes = [
@@ -371,6 +383,44 @@ export const routes = [
     rateLimitPerMinute: 120, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
     summary: 'This API, as an OpenAPI 3.1 document generated from the route table',
     cache: 'brief',
+  },
+
+  // The web catalogue: anonymous HTML pages over the same use cases (shared/catalogue/ gathers
+  // what a page shows, shared/web/ renders it).
+  {
+    method: 'GET', path: '/', handler: 'pages/home', access: 'public', page: true,
+    rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 512, timeoutSeconds: 5,
+    summary: 'Catalogue home: search box, counts, recently published and most downloaded packages',
+    uses: ['postgres'],
+    cache: 'brief',
+  },
+  {
+    method: 'GET', path: '/search', handler: 'pages/search', access: 'public', page: true,
+    rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 512, timeoutSeconds: 5,
+    summary: 'Search results, with matches inside rule files, filters by tag and target, paging',
+    uses: ['postgres'],
+    query: searchQuery, cache: 'brief',
+  },
+  {
+    method: 'GET', ...packagePagePath(), handler: 'pages/package', access: 'public', page: true,
+    rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 512, timeoutSeconds: 10,
+    summary: "A package's page: install line, versions, and the latest version's files rendered",
+    uses: ['postgres', 'blobs'],
+    bucket: 'read', cache: 'brief',
+  },
+  {
+    method: 'GET', ...packagePagePath('/versions/{version}'), handler: 'pages/version', access: 'public', page: true,
+    rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 512, timeoutSeconds: 10,
+    summary: "One version's page: install line, archive facts and its files rendered",
+    uses: ['postgres', 'blobs'],
+    bucket: 'read', cache: 'brief',
+  },
+  {
+    // API Gateway tries a greedy path last: this answers whatever no other route serves (a page
+    // with a search box, or the API's JSON 404 under /v1/).
+    method: 'GET', path: '/{proxy+}', handler: 'pages/not-found', access: 'public', page: true,
+    rateLimitPerMinute: 600, maxBodyBytes: 0, memoryMb: 256, timeoutSeconds: 5,
+    summary: 'Not found: a page with a search box (JSON under /v1/)',
   },
 ] as const satisfies readonly RouteDefinition[];
 

@@ -6,6 +6,8 @@ interface CompiledRoute {
   params: string[];
   /** Fewer parameters first: API Gateway prefers the most specific route. */
   specificity: number;
+  /** A greedy `{proxy+}` path: tried only when no other path matches, as API Gateway does. */
+  greedy: boolean;
 }
 
 function compile(route: RouteDefinition, path: string): CompiledRoute {
@@ -19,7 +21,7 @@ function compile(route: RouteDefinition, path: string): CompiledRoute {
       return m[2] ? '(.+)' : '([^/]+)';
     })
     .join('/');
-  return { route, pattern: new RegExp(`^${source}$`), params, specificity: params.length };
+  return { route, pattern: new RegExp(`^${source}$`), params, specificity: params.length, greedy: path.includes('+}') };
 }
 
 export type RouteMatch =
@@ -29,20 +31,22 @@ export type RouteMatch =
 
 /**
  * Matches requests against the route table the way API Gateway does: each path and alias of
- * every route, literal segments winning over variables.
+ * every route, literal segments winning over variables, greedy paths last. A path that some
+ * route serves with other methods is a 405 even where a greedy route would take it.
  */
 export class RouteMatcher {
   private readonly compiled = routes
     .flatMap((r: RouteDefinition) => [r.path, ...(r.aliases ?? [])].map((p) => compile(r, p)))
-    .sort((a, b) => a.specificity - b.specificity);
+    .sort((a, b) => Number(a.greedy) - Number(b.greedy) || a.specificity - b.specificity);
 
   match(method: string, path: string): RouteMatch {
     const allowed: string[] = [];
     for (const c of this.compiled) {
+      if (c.greedy && allowed.length > 0) break;
       const m = c.pattern.exec(path);
       if (!m) continue;
       if (c.route.method !== method) {
-        allowed.push(c.route.method);
+        if (!c.greedy) allowed.push(c.route.method);
         continue;
       }
       const params: Record<string, string> = {};

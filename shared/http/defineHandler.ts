@@ -12,7 +12,7 @@ import { dependencies, type Dependencies } from '../runtime/Dependencies.js';
 import { restrictTo } from '../runtime/ports.js';
 import { authenticate, bearerToken, optionalBearerToken } from './authenticate.js';
 import { allowedOrigins, CORS_POLICY } from './cors.js';
-import { errorToResponse, jsonResponse } from './errorResponse.js';
+import { describeError, errorToResponse, jsonResponse, type ErrorAnswer } from './errorResponse.js';
 import { RateLimiter } from './RateLimiter.js';
 import { securityHeaders } from './securityHeaders.js';
 import type { ApiContext, HandlerResult, HttpEvent, HttpResponse } from './types.js';
@@ -46,6 +46,11 @@ export interface HandlerSpec<K extends RouteKey> {
   /** The route table entry this handler serves: its schemas, limits and access apply. */
   route: K;
   handle(input: HandlerInput<BodyOf<K>, QueryOf<K>>): Promise<HandlerResult>;
+  /**
+   * How this route answers an error, when not as the API's JSON (`{"error"}`): the web pages
+   * answer with a page. Given the error's meaning and the request.
+   */
+  renderError?: (error: ErrorAnswer, event: HttpEvent) => HttpResponse;
 }
 
 const rateLimiter = new RateLimiter();
@@ -228,14 +233,19 @@ function parseInput(body?: z.ZodMiniType, query?: z.ZodMiniType): MiddlewareObj<
 }
 
 /** Maps errors to responses once, for every handler. */
-const errorMapping = (): MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContext> => ({
+const errorMapping = (render?: HandlerSpec<RouteKey>['renderError']): MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContext> => ({
   onError: (request) => {
-    request.response = errorToResponse(request.error, request.context.awsRequestId);
+    request.response = render
+      ? render(describeError(request.error, request.context.awsRequestId), request.event)
+      : errorToResponse(request.error, request.context.awsRequestId);
   },
 });
 
 function toResponse(result: HandlerResult): HttpResponse {
   if (result.empty) return { statusCode: result.status, headers: { ...result.headers } };
+  if (result.html !== undefined) {
+    return { statusCode: result.status, headers: { 'Content-Type': 'text/html; charset=utf-8', ...result.headers }, body: result.html };
+  }
   if (result.bytes) {
     return {
       statusCode: result.status,
@@ -274,7 +284,7 @@ export function defineHandler<K extends RouteKey>(spec: HandlerSpec<K>) {
       }) as MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContext>,
     )
     .use(securityHeaders() as MiddlewareObj<HttpEvent, HttpResponse, Error, ApiContext>)
-    .use(errorMapping())
+    .use(errorMapping(spec.renderError))
     .use(routeGuard(route))
     .use(parseInput(route.rawBody ? undefined : route.body, route.query))
     .handler(async (event, context) => {

@@ -28,26 +28,39 @@ function refusedInput(err: unknown): string | undefined {
   return typeof code === 'string' && Object.hasOwn(REFUSED_INPUT, code) ? REFUSED_INPUT[code] : undefined;
 }
 
+/** What an error means for the caller: a status, a sentence for people, and headers such as Retry-After. */
+export interface ErrorAnswer {
+  status: number;
+  message: string;
+  headers?: Record<string, string>;
+}
+
 /**
- * The one place where errors become HTTP. ApiError carries its status and a message meant for
- * people; a store failure becomes 503 with Retry-After; a value the database refuses becomes 400;
- * anything else is a bug, logged here and answered with a constant 500 that leaks nothing.
+ * The one place where errors get their meaning. ApiError carries its status and a message meant
+ * for people; a store failure becomes 503 with Retry-After; a value the database refuses becomes
+ * 400; anything else is a bug, logged here and answered with a constant 500 that leaks nothing.
  */
-export function errorToResponse(err: unknown, requestId?: string): HttpResponse {
-  if (err instanceof ApiError) return jsonResponse(err.status, { error: err.message }, err.headers);
+export function describeError(err: unknown, requestId?: string): ErrorAnswer {
+  if (err instanceof ApiError) return { status: err.status, message: err.message, ...(err.headers ? { headers: err.headers } : {}) };
   const refused = refusedInput(err);
   if (refused) {
     logger.warn('input refused by the database', { requestId, code: (err as { code: string }).code, error: err instanceof Error ? err.message : String(err) });
-    return jsonResponse(400, { error: refused });
+    return { status: 400, message: refused };
   }
   if (err instanceof StoreUnavailableError) {
     logger.warn('store unavailable', { store: err.store, requestId, cause: String(err.cause) });
-    return jsonResponse(
-      503,
-      { error: 'A data store is temporarily unavailable, please retry shortly' },
-      { 'Retry-After': String(err.retryAfterSeconds) },
-    );
+    return {
+      status: 503,
+      message: 'A data store is temporarily unavailable, please retry shortly',
+      headers: { 'Retry-After': String(err.retryAfterSeconds) },
+    };
   }
   logger.error('unhandled error', { requestId, error: err instanceof Error ? err : String(err) });
-  return jsonResponse(500, { error: 'Internal server error' });
+  return { status: 500, message: 'Internal server error' };
+}
+
+/** An error as the API answers it: JSON `{"error": "..."}`. */
+export function errorToResponse(err: unknown, requestId?: string): HttpResponse {
+  const { status, message, headers } = describeError(err, requestId);
+  return jsonResponse(status, { error: message }, headers);
 }

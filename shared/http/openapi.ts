@@ -53,7 +53,8 @@ let cached: object | undefined;
 export function openApiDocument(): object {
   if (cached) return cached;
   const paths: Record<string, Record<string, object>> = {};
-  for (const route of routes) {
+  // The web catalogue's pages are HTML for people, not part of the API.
+  for (const route of routes.filter((r: RouteDefinition) => !r.page)) {
     (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(route);
   }
   cached = {

@@ -28,8 +28,10 @@ export type ApiContext = Context & {
 /** What a handler returns; the stack turns it into an API Gateway response. */
 export interface HandlerResult {
   status: number;
-  /** Serialised as JSON unless `bytes` is given. */
+  /** Serialised as JSON unless `bytes` or `html` is given. */
   body?: unknown;
+  /** An HTML document (the web catalogue's pages). */
+  html?: string;
   /** A binary body (sent base64-encoded, as API Gateway expects). */
   bytes?: Uint8Array;
   headers?: Record<string, string>;

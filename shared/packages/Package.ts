@@ -48,6 +48,17 @@ export interface PackageRecord {
   updatedAt: Date;
 }
 
+/** What the web catalogue's home page shows: totals and two short lists of packages. */
+export interface CatalogueOverview {
+  /** Packages with a latest version (listed in search). */
+  packages: number;
+  versions: number;
+  /** Most recently updated first. */
+  recent: PackageSummary[];
+  /** Most downloaded first (all versions together). */
+  popular: PackageSummary[];
+}
+
 /** A search hit: the package with its latest version. */
 export interface PackageSummary {
   id: number;
@@ -57,13 +68,15 @@ export interface PackageSummary {
   tags: string[];
   targets: string[];
   versions: string[];
-  createdAt: Date;
-  updatedAt: Date;
+  /** Downloads of all versions, where the read gathers them (catalogue lists). */
+  downloads?: number;
   /**
    * Search only: where the query matched the text of the latest version's files (at most 3), when
    * the package is a hit for its content alone; empty when its name, description or tags matched.
    */
   matches?: ContentMatch[];
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Principal } from '../auth/Principal.js';
 import type { Authorize } from '../auth/decision.js';
 import type { ArchiveTextFile } from '../packages/archiveFiles.js';
 import type { Manifest } from '../packages/manifest.js';
-import type { PackageRecord, PackageSummary, VersionRecord, Visibility } from '../packages/Package.js';
+import type { CatalogueOverview, PackageRecord, PackageSummary, VersionRecord, Visibility } from '../packages/Package.js';
 import type { OwnerAdditionFacts, OwnerChangeFacts, PublishFacts, VersionMarkFacts } from '../packages/rights.js';
 import type { VersionMark } from '../packages/VersionStatus.js';
 import type { Viewer } from '../registries/Viewer.js';
@@ -82,6 +82,10 @@ export interface PackageRepo {
   // as for what does not exist, so a private name does not leak.
   getPackage(name: string, viewer: Viewer): Promise<PackageRecord | null>;
   getVersion(name: string, version: string, viewer: Viewer): Promise<VersionRecord | null>;
+  /** Every version of a package, newest first ([] when it does not exist or is not visible). */
+  listVersions(name: string, viewer: Viewer): Promise<VersionRecord[]>;
+  /** Totals and the `listLength` most recent and most downloaded packages the viewer may see. */
+  catalogueOverview(viewer: Viewer, listLength: number): Promise<CatalogueOverview>;
   search(query: SearchQuery, viewer: Viewer): Promise<PackageSummary[]>;
   /**
    * Whether a published version the viewer may see has this archive: its registry's visibility, or

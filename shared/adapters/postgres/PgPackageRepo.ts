@@ -1,6 +1,6 @@
 import { enforce, type Authorize } from '../../auth/decision.js';
 import { conflict, notFound } from '../../errors.js';
-import { latestOf, sortVersionsNewestFirst, type PackageRecord, type PackageSummary, type VersionRecord, type Visibility } from '../../packages/Package.js';
+import { latestOf, sortVersionsNewestFirst, type CatalogueOverview, type PackageRecord, type PackageSummary, type VersionRecord, type Visibility } from '../../packages/Package.js';
 import { compareVersions, precedenceKey } from '../../packages/manifest.js';
 import { contentMatchOf, HEADLINE_MARK } from '../../packages/searchSnippet.js';
 import type { OwnerAdditionFacts, OwnerChangeFacts, PublishFacts, VersionMarkFacts } from '../../packages/rights.js';
@@ -60,6 +60,33 @@ function toVersion(r: VersionRow): VersionRecord {
     // Each mark is all of its columns or none of them (CHECKs of migration 010).
     yanked: r.yanked_at !== null && r.yank_reason !== null && r.yanked_by !== null ? { at: toDate(r.yanked_at), reason: r.yank_reason, by: r.yanked_by } : null,
     quarantine: r.quarantined_at !== null && r.quarantine_reason !== null ? { at: toDate(r.quarantined_at), reason: r.quarantine_reason } : null,
+  };
+}
+
+/** A package row as the catalogue lists it. */
+interface SummaryRow {
+  id: number;
+  name: string;
+  latest_version: string;
+  description: string;
+  tags: string[];
+  targets: string[];
+  created_at: Date | string;
+  updated_at: Date | string;
+  versions: string[];
+}
+
+function toSummary(r: SummaryRow): PackageSummary {
+  return {
+    id: r.id,
+    name: r.name,
+    version: r.latest_version,
+    description: r.description,
+    tags: r.tags,
+    targets: r.targets,
+    versions: sortVersionsNewestFirst(r.versions),
+    createdAt: toDate(r.created_at),
+    updatedAt: toDate(r.updated_at),
   };
 }
 
@@ -373,6 +400,43 @@ export class PgPackageRepo implements PackageRepo {
 
   getVersion(name: string, version: string, viewer: Viewer): Promise<VersionRecord | null> {
     return this.versionBy(this.db, `p.name = $1 AND v.version = $2 AND ${visibleRegistrySql(3)}`, [name, version, ...viewerParams(viewer)]);
+  }
+
+  async listVersions(name: string, viewer: Viewer): Promise<VersionRecord[]> {
+    const { rows } = await this.db.query<VersionRow>(`${VERSION_SELECT} WHERE p.name = $1 AND ${visibleRegistrySql(2)}`, [name, ...viewerParams(viewer)]);
+    const byVersion = new Map(rows.map((r) => [r.version, toVersion(r)]));
+    return sortVersionsNewestFirst([...byVersion.keys()]).map((v) => byVersion.get(v)!);
+  }
+
+  async catalogueOverview(viewer: Viewer, listLength: number): Promise<CatalogueOverview> {
+    const visible = `FROM registry.packages p JOIN registry.registries r ON r.id = p.registry_id
+        WHERE p.latest_version IS NOT NULL AND ${visibleRegistrySql(1)}`;
+    const listed = `SELECT p.id, p.name, p.latest_version, p.description, p.tags, p.targets, p.created_at, p.updated_at,
+              ARRAY(SELECT v.version FROM registry.package_versions v WHERE v.package_id = p.id) AS versions,
+              (SELECT coalesce(sum(v.downloads), 0) FROM registry.package_versions v WHERE v.package_id = p.id)::bigint AS downloads
+         ${visible}`;
+    const [totals, lists] = await Promise.all([
+      this.db.query<{ packages: number | string; versions: number | string }>(
+        `SELECT (SELECT count(*) ${visible})::int AS packages,
+                (SELECT count(*) FROM registry.package_versions v JOIN registry.packages p ON p.id = v.package_id
+                   JOIN registry.registries r ON r.id = p.registry_id WHERE ${visibleRegistrySql(1)})::int AS versions`,
+        viewerParams(viewer),
+      ),
+      this.db.query<SummaryRow & { list: 'recent' | 'popular'; downloads: number | string }>(
+        `(SELECT 'recent' AS list, l.* FROM (${listed}) l ORDER BY l.updated_at DESC, l.id LIMIT $4::int)
+         UNION ALL
+         (SELECT 'popular' AS list, l.* FROM (${listed}) l ORDER BY l.downloads DESC, l.name LIMIT $4::int)`,
+        [...viewerParams(viewer), listLength],
+      ),
+    ]);
+    const listOf = (which: 'recent' | 'popular') =>
+      lists.rows.filter((r) => r.list === which).map((r) => ({ ...toSummary(r), downloads: Number(r.downloads) }));
+    return {
+      packages: Number(totals.rows[0]?.packages ?? 0),
+      versions: Number(totals.rows[0]?.versions ?? 0),
+      recent: listOf('recent'),
+      popular: listOf('popular'),
+    };
   }
 
   async getPackage(name: string, viewer: Viewer): Promise<PackageRecord | null> {
