@@ -20,17 +20,21 @@ export interface Redaction {
 }
 
 export function excerptOf(text: string, start: number, end: number, redactions: readonly Redaction[]): string {
-  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
-  let from = Math.max(lineStart, start - CONTEXT_BEFORE);
+  // The line around the finding, looked for within reach only: a line may be a megabyte long.
+  const reachBack = Math.max(0, start - CONTEXT_BEFORE);
+  const newlineBefore = text.slice(reachBack, start).lastIndexOf('\n');
+  let from = newlineBefore >= 0 ? reachBack + newlineBefore + 1 : reachBack;
+  const lineStartsBefore = newlineBefore < 0 && reachBack > 0;
   // Never start inside a surrogate pair.
-  if (from > lineStart && from < text.length && (text.charCodeAt(from) & 0xfc00) === 0xdc00) from--;
-  const newline = text.indexOf('\n', end);
-  // The line's end, before its CRLF or LF.
-  const lineEnd = newline < 0 ? text.length : newline > end && text[newline - 1] === '\r' ? newline - 1 : newline;
-  const whole = Math.max(end, lineEnd);
+  if (lineStartsBefore && (text.charCodeAt(from) & 0xfc00) === 0xdc00) from--;
+  const reachOn = Math.min(text.length, Math.max(end, from + READ_MAX));
+  const newlineAfter = text.slice(end, reachOn).indexOf('\n');
+  // Where the line ends (before its CRLF or LF), or the reach when it ends further on.
+  const lineEnd = newlineAfter < 0 ? reachOn : text[end + newlineAfter - 1] === '\r' && newlineAfter > 0 ? end + newlineAfter - 1 : end + newlineAfter;
+  const whole = newlineAfter < 0 && reachOn < text.length ? Infinity : Math.max(end, lineEnd);
   const to = Math.min(whole, from + READ_MAX);
 
-  let out = from > lineStart ? '…' : '';
+  let out = lineStartsBefore ? '…' : '';
   let r = firstRedactionFrom(redactions, from);
   let i = from;
   while (i < to && out.length < EXCERPT_MAX) {

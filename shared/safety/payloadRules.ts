@@ -40,23 +40,33 @@ function commandLineStart(text: string, end: number): number {
   }
 }
 
+// Each pattern's matches come in order, so the first this many of each hold the first ones of
+// all: the scanner keeps no more than its per-file bound anyway.
+const MATCHES_PER_PATTERN = 64;
+
 export function findRemoteCodeExecution(text: string, emit: Emit): void {
   const found: Array<{ start: number; end: number }> = [];
   const pipes = new RegExp(PIPE_INTO_INTERPRETER);
-  for (let m = pipes.exec(text); m; m = pipes.exec(text)) {
+  for (let m = pipes.exec(text); m && found.length < MATCHES_PER_PATTERN; m = pipes.exec(text)) {
+    // The download nearest the pipe, on the same command line.
     const lineStart = commandLineStart(text, m.index);
-    const download = DOWNLOAD.exec(text.slice(lineStart, m.index));
-    if (download) found.push({ start: lineStart + download.index, end: m.index + m[0].length });
+    const command = text.slice(lineStart, m.index);
+    const downloads = new RegExp(DOWNLOAD.source, 'gi');
+    let nearest = -1;
+    for (let d = downloads.exec(command); d; d = downloads.exec(command)) nearest = d.index;
+    if (nearest >= 0) found.push({ start: lineStart + nearest, end: m.index + m[0].length });
   }
   const substitutions = new RegExp(SUBSTITUTED_DOWNLOAD);
-  for (let m = substitutions.exec(text); m; m = substitutions.exec(text)) {
+  const substituted = found.length;
+  for (let m = substitutions.exec(text); m && found.length - substituted < MATCHES_PER_PATTERN; m = substitutions.exec(text)) {
     const from = Math.max(0, m.index - 100);
     const runner = RUNS_SUBSTITUTION.exec(text.slice(from, m.index));
     if (runner) found.push({ start: from + runner.index, end: m.index + m[0].length });
   }
   for (const pattern of STANDALONE) {
     const re = new RegExp(pattern);
-    for (let m = re.exec(text); m; m = re.exec(text)) found.push({ start: m.index, end: m.index + m[0].length });
+    const before = found.length;
+    for (let m = re.exec(text); m && found.length - before < MATCHES_PER_PATTERN; m = re.exec(text)) found.push({ start: m.index, end: m.index + m[0].length });
   }
   // One finding per command, whichever patterns matched it.
   found.sort((a, b) => a.start - b.start);

@@ -24,9 +24,10 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
   {
     // gitleaks `private-key` (a PEM or PGP block with a body of at least 64 characters); the body
     // must also hold base64, so a guide quoting the BEGIN and END lines around "..." is fine.
+    // The pattern is the header: the block's end is found by findSecrets (see privateKeyBlocks).
     rule: 'private-key',
     what: 'a private key',
-    pattern: /-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----[\s\S]{64,16384}?-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----/g,
+    pattern: /-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----/g,
     prefix: /^-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----/,
     accept: (block) => /[A-Za-z0-9+/]{40,}/.test(block),
     placeholders: false,
@@ -125,11 +126,48 @@ export interface SecretMatch {
   secret: string;
 }
 
+const PRIVATE_KEY_END = /-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----/g;
+const PRIVATE_KEY_BODY = { min: 64, max: 16384 };
+
+/**
+ * The end of the private key block whose header ends at `headerEnd`, or undefined. The END lines
+ * are listed once per text and looked up, so a megabyte of headers without an end costs one pass
+ * (a lazy pattern from each header to its END line would read up to 16 KB per header).
+ */
+function privateKeyBlocks(text: string): (headerEnd: number) => number | undefined {
+  let ends: Array<{ start: number; end: number }> | undefined;
+  return (headerEnd) => {
+    if (!ends) {
+      ends = [];
+      const re = new RegExp(PRIVATE_KEY_END);
+      for (let m = re.exec(text); m; m = re.exec(text)) ends.push({ start: m.index, end: m.index + m[0].length });
+    }
+    let low = 0;
+    let high = ends.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (ends[mid]!.start < headerEnd + PRIVATE_KEY_BODY.min) low = mid + 1;
+      else high = mid;
+    }
+    const next = ends[low];
+    return next && next.start - headerEnd <= PRIVATE_KEY_BODY.max ? next.end : undefined;
+  };
+}
+
 /** Every credential in the text, pattern by pattern (each pattern's matches in order). */
 export function* findSecrets(text: string): Generator<SecretMatch> {
+  const blockEnd = privateKeyBlocks(text);
   for (const pattern of SECRET_PATTERNS) {
     const re = new RegExp(pattern.pattern);
     for (let m = re.exec(text); m; m = re.exec(text)) {
+      if (pattern.rule === 'private-key') {
+        const end = blockEnd(m.index + m[0].length);
+        if (end === undefined) continue;
+        const block = text.slice(m.index, end);
+        re.lastIndex = end;
+        if (pattern.accept?.(block)) yield { pattern, start: m.index, end, secret: block };
+        continue;
+      }
       const start = m[1] !== undefined && m.indices?.[1] ? m.indices[1][0] : m.index;
       const secret = m[1] ?? m[0];
       if ((pattern.placeholders !== false && isPlaceholder(secret)) || (pattern.accept && !pattern.accept(secret))) continue;

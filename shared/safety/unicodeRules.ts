@@ -42,12 +42,23 @@ const JOINING_SCRIPT =
 
 const isVariationSelector = (cp: number) => (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0xe0100 && cp <= 0xe01ef);
 const isBidiControl = (cp: number) => (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-const joiningLetter = (cp: number) => {
+
+// A text full of emoji or Persian asks about the same few characters again and again: each
+// class's answers are kept (a bounded number of them).
+const answers = new Map<RegExp, Map<number, boolean>>();
+function matches(re: RegExp, cp: number): boolean {
   if (cp < 0) return false;
-  const c = String.fromCodePoint(cp);
-  return LETTER_OR_MARK.test(c) && JOINING_SCRIPT.test(c);
-};
-const matches = (re: RegExp, cp: number) => cp >= 0 && re.test(String.fromCodePoint(cp));
+  let known = answers.get(re);
+  if (!known) answers.set(re, (known = new Map<number, boolean>()));
+  let answer = known.get(cp);
+  if (answer === undefined) {
+    if (known.size >= 4096) known.clear();
+    answer = re.test(String.fromCodePoint(cp));
+    known.set(cp, answer);
+  }
+  return answer;
+}
+const joiningLetter = (cp: number) => matches(LETTER_OR_MARK, cp) && matches(JOINING_SCRIPT, cp);
 
 /** ZWJ inside an emoji ZWJ sequence (man ZWJ woman ZWJ girl; white flag VS16 ZWJ rainbow), or ZWNJ/ZWJ between letters of a joining script. */
 function joinerFits(joiner: number, before: number, after: number): boolean {
@@ -155,8 +166,11 @@ export function findHiddenCharacters(text: string, emit: Emit): void {
     return more;
   };
 
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const i = m.index;
+  // test() rather than exec(): no match object per hit, which counts in a text full of emoji. A
+  // hit is one code unit, or a surrogate pair when its last unit is a low surrogate.
+  while (re.test(text)) {
+    const last = text.charCodeAt(re.lastIndex - 1);
+    const i = last >= 0xdc00 && last <= 0xdfff ? re.lastIndex - 2 : re.lastIndex - 1;
     const cp = text.codePointAt(i)!;
     let more = true;
     if (cp >= 0xe0000 && cp <= 0xe007f) {
