@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import type { LambdaReport } from './lambda.js';
 import type { LoadResult } from './load.js';
+import { scanTargets, type ScanBenchReport } from './ruleScan.js';
 
 // The bench's HTML report: one self-contained page (inline CSS, hand-written inline SVG, no
 // script, no external resource) rendered from the results JSON. Also a CLI to re-render a page
@@ -39,6 +40,8 @@ export interface BenchResult {
   scenarios: Scenario[];
   searchPlan?: string;
   lambda?: LambdaReport;
+  /** The rule scanner's CPU per archive (group scan). */
+  scan?: ScanBenchReport;
   /** Scenarios that could not run. */
   failures?: Array<{ scenario: string; error: string }>;
 }
@@ -272,6 +275,20 @@ ${rows.filter((f) => f.errorSamples?.length).map((f) => `<div class="notes">${es
 ${l.failures?.length ? `<div class="notes bad">failed: ${l.failures.map((f) => `${esc(f.handler)}: ${esc(f.error)}`).join('<br>')}</div>` : ''}`;
 }
 
+function scanSection(s: ScanBenchReport): string {
+  const rows = s.measurements
+    .map(
+      (m) =>
+        `<tr><td>${esc(m.name)}</td><td>${esc(m.description)}</td><td>${m.files}</td><td>${fmt(m.bytes / 2 ** 20)}</td><td>${m.findings}</td><td class="${m.targetMs !== undefined && m.cpuMs > m.targetMs ? 'bad' : ''}">${fmt(m.cpuMs)}</td><td>${m.targetMs ?? ''}</td><td>${esc(m.runsMs.join(', '))}</td></tr>`,
+    )
+    .join('\n');
+  return `<h2>Rule scanner</h2>
+<p class="desc">CPU time of one scan of a whole archive in the bench's process (process.cpuUsage, median of the runs after a warm-up): varied rule Markdown, then hostile files built to make a careless pattern backtrack.</p>
+<table class="small"><tr><th>case</th><th>what</th><th>files</th><th>MiB</th><th>findings</th><th>CPU ms</th><th>target ms</th><th>runs ms</th></tr>
+${rows}
+</table>`;
+}
+
 /** The limit a login scenario is read against: its own measurement if it made one. */
 function loginBound(s: Scenario, r: BenchResult): number {
   const own = s.notes?.hashBoundPerSecond;
@@ -317,6 +334,7 @@ function targets(r: BenchResult): Array<{ what: string; value: string; ok: boole
     value: failing.length ? failing.map((s) => `${s.name}: ${s.result.non2xx} non-2xx, ${s.result.errors} errors (${allRuns(s)} in all runs)`).join('; ') : 'none',
     ok: failing.length === 0,
   });
+  if (r.scan) out.push(...scanTargets(r.scan));
   for (const f of r.failures ?? []) out.push({ what: `scenario ${f.scenario} ran`, value: f.error, ok: false });
   out.push({ what: 'whole run under 10 minutes', value: `${fmt(r.wallSeconds)} s`, ok: r.wallSeconds < 600 });
   return out;
@@ -391,6 +409,7 @@ ${table}
     : ''
 }
 ${r.lambda ? lambdaSection(r.lambda) : ''}
+${r.scan ? scanSection(r.scan) : ''}
 ${r.searchPlan ? `<h2>Search query plan</h2><p class="desc">EXPLAIN ANALYZE of the statement the search endpoint runs, over the seeded packages.</p><pre>${esc(r.searchPlan)}</pre>` : ''}
 </body></html>
 `;
