@@ -68,8 +68,8 @@ export interface PackageSummary {
   tags: string[];
   targets: string[];
   versions: string[];
-  /** Downloads of all versions, where the read gathers them (catalogue lists). */
-  downloads?: number;
+  /** Downloads of all versions. */
+  downloads: number;
   /**
    * Search only: where the query matched the text of the latest version's files (at most 3), when
    * the package is a hit for its content alone; empty when its name, description or tags matched.

@@ -64,6 +64,7 @@ export async function searchPackages(deps: Dependencies, query: SearchQuery, vie
     targets: r.targets,
     tags: r.tags,
     versions: r.versions,
+    downloads: r.downloads,
     created_at: r.createdAt.toISOString(),
     updated_at: r.updatedAt.toISOString(),
     matches: r.matches ?? [],

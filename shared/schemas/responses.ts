@@ -54,6 +54,7 @@ export const searchRows = z.array(
     targets: z.array(z.string()),
     tags: z.array(z.string()),
     versions: z.array(z.string()),
+    downloads: z.int().check(z.describe('Downloads of all versions')),
     created_at: time,
     updated_at: time,
     matches: z.array(

@@ -44,7 +44,7 @@ export function PackageRow({ row }: { row: PackageSummary }) {
       {row.description ? <p class="desc">{row.description}</p> : null}
       <TagLinks tags={row.tags} targets={row.targets} />
       <p class="meta">
-        {row.downloads !== undefined ? <span>{formatCount(row.downloads)} downloads</span> : null}
+        <span>{formatCount(row.downloads)} downloads</span>
         <span>
           updated <time datetime={row.updatedAt.toISOString()}>{formatDate(row.updatedAt)}</time>
         </span>

@@ -25,7 +25,7 @@ form.search input{flex:1;min-width:0}
 input,select,button{font:inherit;color:inherit}
 input[type=search],input[type=text]{padding:.45rem .6rem;border:1px solid var(--muted);border-radius:6px;background:var(--bg)}
 button,.button{padding:.45rem .9rem;border:1px solid var(--accent);border-radius:6px;background:var(--accent);color:var(--accent-fg);cursor:pointer;text-decoration:none}
-main{padding:1.5rem 0 3rem}
+main.wrap{padding-top:1.5rem;padding-bottom:3rem}
 h1{font-size:1.8rem;line-height:1.2;margin:.2rem 0 .6rem}
 h2{font-size:1.3rem;margin:2rem 0 .6rem;padding-bottom:.3rem;border-bottom:1px solid var(--line)}
 h3{font-size:1.1rem;margin:0}

@@ -74,6 +74,7 @@ interface SummaryRow {
   created_at: Date | string;
   updated_at: Date | string;
   versions: string[];
+  downloads: number | string;
 }
 
 function toSummary(r: SummaryRow): PackageSummary {
@@ -85,6 +86,7 @@ function toSummary(r: SummaryRow): PackageSummary {
     tags: r.tags,
     targets: r.targets,
     versions: sortVersionsNewestFirst(r.versions),
+    downloads: Number(r.downloads),
     createdAt: toDate(r.created_at),
     updatedAt: toDate(r.updated_at),
   };
@@ -203,6 +205,7 @@ export function searchStatement(query: SearchQuery, viewer: Viewer = ANONYMOUS):
        )
        SELECT page.*,
               ARRAY(SELECT v.version FROM registry.package_versions v WHERE v.package_id = page.id) AS versions,
+              (SELECT coalesce(sum(v.downloads), 0) FROM registry.package_versions v WHERE v.package_id = page.id)::bigint AS downloads,
               CASE WHEN page.version_id IS NULL THEN '[]'::json ELSE (
                 SELECT coalesce(json_agg(json_build_object(
                          'path', best.path,
@@ -422,7 +425,7 @@ export class PgPackageRepo implements PackageRepo {
                    JOIN registry.registries r ON r.id = p.registry_id WHERE ${visibleRegistrySql(1)})::int AS versions`,
         viewerParams(viewer),
       ),
-      this.db.query<SummaryRow & { list: 'recent' | 'popular'; downloads: number | string }>(
+      this.db.query<SummaryRow & { list: 'recent' | 'popular' }>(
         `(SELECT 'recent' AS list, l.* FROM (${listed}) l ORDER BY l.updated_at DESC, l.id LIMIT $4::int)
          UNION ALL
          (SELECT 'popular' AS list, l.* FROM (${listed}) l ORDER BY l.downloads DESC, l.name LIMIT $4::int)`,
@@ -430,7 +433,7 @@ export class PgPackageRepo implements PackageRepo {
       ),
     ]);
     const listOf = (which: 'recent' | 'popular') =>
-      lists.rows.filter((r) => r.list === which).map((r) => ({ ...toSummary(r), downloads: Number(r.downloads) }));
+      lists.rows.filter((r) => r.list === which).map(toSummary);
     return {
       packages: Number(totals.rows[0]?.packages ?? 0),
       versions: Number(totals.rows[0]?.versions ?? 0),
@@ -502,6 +505,7 @@ export class PgPackageRepo implements PackageRepo {
       created_at: Date | string;
       updated_at: Date | string;
       versions: string[];
+      downloads: number | string;
       matches: Array<{ path: string; headline: string }>;
     }>(text, params);
     return rows.map((r) => ({
@@ -512,6 +516,7 @@ export class PgPackageRepo implements PackageRepo {
       tags: r.tags,
       targets: r.targets,
       versions: sortVersionsNewestFirst(r.versions),
+      downloads: Number(r.downloads),
       createdAt: toDate(r.created_at),
       updatedAt: toDate(r.updated_at),
       matches: r.matches.map((m) => contentMatchOf(m.path, m.headline)),
