@@ -17,6 +17,13 @@ const SLOW = [
   'test/integration/reprocessCommand.test.ts',
 ];
 
+/**
+ * The browser tier: the web catalogue in Chromium. Part of `npm test`, where it skips with one line
+ * on a machine without /usr/bin/chromium; CI installs chromium and sets RFH_REQUIRE_CHROMIUM=1,
+ * which turns that skip into a failure.
+ */
+const BROWSER = ['test/browser/**/*.test.ts'];
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -30,7 +37,8 @@ export default defineConfig({
     coverage: { provider: 'v8', include: ['shared/**', 'functions/**'], reporter: ['text-summary', 'html'] },
     projects: [
       // `npm test`: unit, HTTP against the real local server, integration on the real stores, e2e.
-      { extends: true, test: { name: 'fast', include: ['test/**/*.test.ts'], exclude: SLOW } },
+      { extends: true, test: { name: 'fast', include: ['test/**/*.test.ts'], exclude: [...SLOW, ...BROWSER] } },
+      { extends: true, test: { name: 'browser', include: BROWSER } },
       // `npm run test:slow` (CI runs both).
       { extends: true, test: { name: 'slow', include: SLOW } },
     ],
