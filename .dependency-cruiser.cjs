@@ -1,12 +1,27 @@
 // The layering of the code (docs/ARCHITECTURE.md), checked by `npm test` (npm run lint:deps):
 // route table -> functions -> middleware (shared/http) -> use cases and domain -> ports
-// <- adapters, with the runtime wiring (shared/runtime) choosing adapters for ports.
+// <- adapters, with the runtime wiring (shared/runtime) choosing adapters for ports. The web
+// catalogue's pages render (shared/web) what its use cases (shared/catalogue) gather.
 
 /** Use cases and domain modules: they know nothing of HTTP, AWS or SQL drivers. */
-const DOMAIN = '^shared/(auth|packages|registries|users|admin|schemas|sideEffects)/|^shared/(errors|validation|config|health)[.]ts$';
+const DOMAIN = '^shared/(auth|packages|registries|users|admin|schemas|sideEffects|catalogue)/|^shared/(errors|validation|config|health)[.]ts$';
 
 module.exports = {
   forbidden: [
+    {
+      name: 'only-pages-render',
+      comment: 'Preact and the page components belong to the page functions alone: an API function never bundles them.',
+      severity: 'error',
+      from: { path: '^(shared|functions)/', pathNot: '^shared/web/|^functions/pages/' },
+      to: { path: '^shared/web/' },
+    },
+    {
+      name: 'pages-without-stores',
+      comment: 'Pages render what the catalogue use cases gathered: no adapter, no wiring.',
+      severity: 'error',
+      from: { path: '^shared/web/' },
+      to: { path: '^shared/(adapters|runtime)/|^scripts/' },
+    },
     {
       name: 'domain-without-http',
       comment: 'Use cases answer with values and ApiErrors; the middleware in shared/http turns them into HTTP. A use case never imports it.',
