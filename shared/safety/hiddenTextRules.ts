@@ -118,7 +118,7 @@ export function findHiddenLinkDefinitions(text: string, code: CodeBlocks, emit: 
     if (angle && wordCount(destination) >= PROSE_WORDS) why = 'whose destination holds text';
     else if (title !== undefined && (titleWords >= LONG_TITLE_WORDS || title.length >= LONG_TITLE_CHARACTERS)) why = `whose title holds ${titleWords} words`;
     else if (titleWords >= PROSE_WORDS && !(used ??= bracketedLabels(text)).has(normalizeLabel(definition.label))) {
-      why = `no link uses, whose title holds ${titleWords} words`;
+      why = `that no link uses, whose title holds ${titleWords} words`;
     }
     if (!why) continue;
     const message = `a link reference definition ${why}: never shown when the Markdown is rendered, but read by agents`;
@@ -133,17 +133,35 @@ const WIDE_GAP = /[ \t\u00A0\u2000-\u200A\u202F\u205F\u2800\u3000\u3164\uFFA0]{4
 const WIDE_ASCII_GAP = /[ \t]{40,}/g;
 const OTHER_BLANK = /[\u00A0\u2000-\u200A\u202F\u205F\u2800\u3000\u3164\uFFA0]/;
 const BLANK_LINES = /(?:\r?\n[ \t]*){31,}/g;
+// Where an editor pane stops showing a line (tabs counted as 4 columns): text after a long gap
+// that still starts before it is in sight (aligned comments, columns of command output).
+const SIGHT_COLUMNS = 100;
+
+/** The column (0-based) at which `offset` is shown, or SIGHT_COLUMNS when that is beyond sight anyway. */
+function displayColumn(text: string, offset: number): number {
+  const reach = Math.max(0, offset - SIGHT_COLUMNS);
+  const lineStart = reach + text.slice(reach, offset).lastIndexOf('\n') + 1;
+  if (lineStart === reach && reach > 0 && text[reach - 1] !== '\n') return SIGHT_COLUMNS;
+  let column = 0;
+  for (let i = lineStart; i < offset; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit === 0x09) column += 4;
+    else if ((unit & 0xfc00) !== 0xdc00) column++;
+  }
+  return column;
+}
 
 /**
- * Text pushed out of sight: 40 or more blanks before text on a line (scrolled off to the right
- * in an editor; a table cell's padding before `|` is not text), or 30 or more blank lines
- * before text (scrolled off the bottom).
+ * Text pushed out of sight: after 40 or more blanks and past column 100 on its line (scrolled off
+ * to the right in an editor; a table cell's padding before `|` is not text), or after 30 or more
+ * blank lines (scrolled off the bottom).
  */
 export function findWhitespaceHiddenText(text: string, emit: Emit): void {
   const gap = new RegExp(OTHER_BLANK.test(text) ? WIDE_GAP : WIDE_ASCII_GAP);
   for (let m = gap.exec(text); m; m = gap.exec(text)) {
     const next = text[gap.lastIndex];
     if (next === undefined || next === '\n' || next === '\r' || next === '|') continue;
+    if (displayColumn(text, gap.lastIndex) < SIGHT_COLUMNS) continue;
     const lineEnd = text.indexOf('\n', gap.lastIndex);
     const end = lineEnd < 0 ? text.length : lineEnd;
     const message = `${m[0].length} blank characters before text on the same line, which pushes the text out of sight in an editor`;
@@ -153,7 +171,8 @@ export function findWhitespaceHiddenText(text: string, emit: Emit): void {
   for (let m = blank.exec(text); m; m = blank.exec(text)) {
     const start = blank.lastIndex;
     if (start >= text.length || !/\S/.test(text[start]!)) continue;
-    const lines = m[0].split('\n').length - 2;
+    let lines = -1;
+    for (let at = m[0].indexOf('\n'); at >= 0; at = m[0].indexOf('\n', at + 1)) lines++;
     const lineEnd = text.indexOf('\n', start);
     const message = `text after ${lines} blank lines, far below what an editor shows of the file`;
     if (!emit({ rule: 'whitespace-hidden-text', start, end: lineEnd < 0 ? text.length : lineEnd, message })) return;

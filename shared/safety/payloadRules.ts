@@ -10,13 +10,19 @@ import type { Emit } from './finding.js';
 // still one command.
 const INTERPRETER = String.raw`(?:(?:ba|z|da|k|fi|c|tc)?sh|python[0-9.]*|perl|ruby|node|php|pwsh|powershell|iex|invoke-expression|source)\b`;
 const PIPE_INTO_INTERPRETER = new RegExp(
-  String.raw`(?<!\|)\|(?!\|)[ \t]*(?:\\?\r?\n[ \t]*)?(?:sudo(?:[ \t]+-[A-Za-z-]+)*[ \t]+)?(?:env[ \t]+(?:\w+=\S*[ \t]+)*)?${INTERPRETER}`,
+  String.raw`(?<!\|)\|(?!\|)[ \t]*(?:\\?\r?\n[ \t]*)?(?:sudo(?:[ \t]+-[A-Za-z-]+)*[ \t]+)?(?:env[ \t]+(?:\w+=\S*[ \t]+)*)?(${INTERPRETER})`,
   'gi',
 );
+// An interpreter given its program another way reads the download as data, not as code:
+// `| python -m json.tool`, `| node -e '…'`, `| sh -c 'cat > f'`.
+const PROGRAM_OPTION = /^[ \t]+-(?:m|c|e|p|r|n|ne|pe|Command)\b/i;
 const DOWNLOAD = /(?<![\w-])(?:curl|wget|iwr|irm|invoke-webrequest|invoke-restmethod|fetch|\.downloadstring)(?![\w-])/i;
-const SUBSTITUTED_DOWNLOAD = /(?:\$\(|`|<\()[ \t]*(?:curl|wget|iwr|irm)\b/gi;
-// What runs a substitution's output: eval "$(…)", bash <(…), sh -c "$(…)", python3 -c "$(…)", source <(…), . <(…)
-const RUNS_SUBSTITUTION = /(?<![\w-])(?:eval|source|\.|(?:ba|z|da|k)?sh|python[0-9.]*|perl|ruby|node|php)(?:[ \t]+-{1,2}[A-Za-z-]+){0,4}[ \t]+["']?$/i;
+const SUBSTITUTED_DOWNLOAD = /(\$\(|`|<\()[ \t]*(?:curl|wget|iwr|irm)\b/gi;
+// What runs a substitution's output, right before it at the start of a command. For $(…) and
+// `…`: eval "$(…)", sh -c "$(…)", python3 -c "$(…)", perl -e, node -e, php -r. For <(…): bash <(…),
+// source <(…), . <(…). (A sentence ending in "." before `curl …` in Markdown is not a command.)
+const RUNS_COMMAND_SUBSTITUTION = /(?<![^\s;&|(`"'])(?:eval|(?:(?:ba|z|da|k)?sh|python[0-9.]*|perl|ruby|node|php)(?:[ \t]+-{1,2}[A-Za-z-]+){0,3}[ \t]+-[cer])[ \t]+["']?$/i;
+const RUNS_PROCESS_SUBSTITUTION = /(?<![^\s;&|(`"'])(?:source|\.|(?:ba|z|da|k)?sh|python[0-9.]*|perl|ruby|node|php)(?:[ \t]+-{1,2}[A-Za-z-]+){0,4}[ \t]+$/i;
 const LOOK_BACK = 400;
 
 const STANDALONE: ReadonlyArray<RegExp> = [
@@ -54,13 +60,16 @@ export function findRemoteCodeExecution(text: string, emit: Emit): void {
     const downloads = new RegExp(DOWNLOAD.source, 'gi');
     let nearest = -1;
     for (let d = downloads.exec(command); d; d = downloads.exec(command)) nearest = d.index;
-    if (nearest >= 0) found.push({ start: lineStart + nearest, end: m.index + m[0].length });
+    const end = m.index + m[0].length;
+    const interpreter = m[1]!.toLowerCase();
+    const readsProgram = interpreter === 'iex' || interpreter === 'invoke-expression' || interpreter === 'source' || !PROGRAM_OPTION.test(text.slice(end, end + 40));
+    if (nearest >= 0 && readsProgram) found.push({ start: lineStart + nearest, end });
   }
   const substitutions = new RegExp(SUBSTITUTED_DOWNLOAD);
   const substituted = found.length;
   for (let m = substitutions.exec(text); m && found.length - substituted < MATCHES_PER_PATTERN; m = substitutions.exec(text)) {
     const from = Math.max(0, m.index - 100);
-    const runner = RUNS_SUBSTITUTION.exec(text.slice(from, m.index));
+    const runner = (m[1] === '<(' ? RUNS_PROCESS_SUBSTITUTION : RUNS_COMMAND_SUBSTITUTION).exec(text.slice(from, m.index));
     if (runner) found.push({ start: from + runner.index, end: m.index + m[0].length });
   }
   for (const pattern of STANDALONE) {
