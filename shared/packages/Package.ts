@@ -25,6 +25,28 @@ export interface VersionRecord {
   visibility: Visibility;
   yanked: YankRecord | null;
   quarantine: QuarantineRecord | null;
+  safety: VersionSafety;
+}
+
+/**
+ * One finding of the rule scanner, as stored with a version (shared/safety/rules.ts describes the
+ * fields). `rule` is a string: a version scanned by an older scanner may name a rule this one
+ * no longer has.
+ */
+export interface StoredFinding {
+  file: string;
+  line: number;
+  column: number;
+  rule: string;
+  severity: 'refuse' | 'flag';
+  message: string;
+  excerpt: string;
+}
+
+/** What the rule scanner found in a version: none scanned it yet when `scannerVersion` is null. */
+export interface VersionSafety {
+  scannerVersion: number | null;
+  findings: StoredFinding[];
 }
 
 export interface PackageRecord {
@@ -42,6 +64,8 @@ export interface PackageRecord {
   owners: string[];
   /** Downloads of all versions. */
   downloads: number;
+  /** Findings of the rule scanner in the latest version (0 without one). */
+  flags: number;
   registry: string;
   visibility: Visibility;
   createdAt: Date;
@@ -70,6 +94,8 @@ export interface PackageSummary {
   versions: string[];
   /** Downloads of all versions. */
   downloads: number;
+  /** Findings of the rule scanner in the latest version. */
+  flags: number;
   /**
    * Search only: where the query matched the text of the latest version's files (at most 3), when
    * the package is a hit for its content alone; empty when its name, description or tags matched.
@@ -141,5 +167,9 @@ export function versionBody(v: VersionRecord) {
     published_at: v.createdAt.toISOString(),
     yanked: v.yanked && { at: v.yanked.at.toISOString(), reason: v.yanked.reason, by: v.yanked.by },
     quarantine: v.quarantine && { at: v.quarantine.at.toISOString(), reason: v.quarantine.reason },
+    safety: {
+      scanner_version: v.safety.scannerVersion,
+      findings: v.safety.findings.map((f) => ({ file: f.file, line: f.line, column: f.column, rule: f.rule, severity: f.severity, message: f.message, excerpt: f.excerpt })),
+    },
   };
 }

@@ -2,6 +2,7 @@ import type { Principal } from '../auth/Principal.js';
 import type { Authorize } from '../auth/decision.js';
 import type { ArchiveTextFile } from '../packages/archiveFiles.js';
 import type { Manifest } from '../packages/manifest.js';
+import type { Finding } from '../safety/rules.js';
 import type { CatalogueOverview, PackageRecord, PackageSummary, VersionRecord, Visibility } from '../packages/Package.js';
 import type { OwnerAdditionFacts, OwnerChangeFacts, PublishFacts, VersionMarkFacts } from '../packages/rights.js';
 import type { VersionMark } from '../packages/VersionStatus.js';
@@ -20,6 +21,17 @@ export interface NewVersion {
   sourceIp: string;
   /** Whether the publisher may publish it, decided on the facts as the transaction reads them. */
   authorize: Authorize<PublishFacts>;
+  /** What the rule scanner found; without it the version is stored as never scanned (a rescan's work). */
+  safety?: {
+    /** The rule scanner that produced the findings. */
+    scannerVersion: number;
+    /**
+     * The findings judged under the registry's policy as the transaction reads it (the flag rules
+     * it refuses): throws when one is refused, else answers those to store with the version. Not
+     * called for an identical retry, which stores nothing.
+     */
+    admit: (refusedFlagRules: readonly string[]) => readonly Finding[];
+  };
   /**
    * Runs inside the transaction once a new version's rows are written, as its last step before the
    * commit: the publish promotes its staged archive to the content address here, so the row never
@@ -35,6 +47,13 @@ export interface PublishIntent {
   sha256: string;
   publisher: Principal;
   authorize: Authorize<PublishFacts>;
+}
+
+/** What a publish must obey beyond rights, as the registry's row says it: the flag rules it refuses. */
+export interface PublishPolicy {
+  refusedFlagRules: string[];
+  /** The same bytes are published as this version already: the publish is an identical retry. */
+  alreadyPublished: boolean;
 }
 
 export type PublishOutcome =
@@ -75,9 +94,10 @@ export interface PackageRepo {
   /**
    * The checks of publish() without writing anything (one read): `authorize` on the publish facts,
    * and name@version not published with other bytes (409). Run before the archive is stored;
-   * publish() checks again in its transaction, which settles races.
+   * publish() checks again in its transaction, which settles races. Answers the registry's
+   * policy, read in the same statement.
    */
-  checkPublish(intent: PublishIntent): Promise<void>;
+  checkPublish(intent: PublishIntent): Promise<PublishPolicy>;
   // Reads answer null for what the viewer may not see (a private registry's packages), exactly
   // as for what does not exist, so a private name does not leak.
   getPackage(name: string, viewer: Viewer): Promise<PackageRecord | null>;

@@ -55,6 +55,7 @@ export const searchRows = z.array(
     tags: z.array(z.string()),
     versions: z.array(z.string()),
     downloads: z.int().check(z.describe('Downloads of all versions')),
+    flags: z.int().check(z.describe("Findings of the rule scanner in the latest version (GET …/versions/{version} lists them)")),
     created_at: time,
     updated_at: time,
     matches: z.array(
@@ -83,6 +84,7 @@ export const packageBody = z.object({
   targets: z.array(z.string()),
   owners: z.array(z.string()),
   downloads: z.int(),
+  flags: z.int().check(z.describe('Findings of the rule scanner in the latest version (GET …/versions/{version} lists them)')),
   created_at: time,
   updated_at: time,
 });
@@ -106,6 +108,22 @@ export const versionBody = z.object({
   quarantine: z.nullable(z.object({ at: time, reason: z.string() })).check(
     z.describe('Set while the version is quarantined: its archive is not served'),
   ),
+  safety: z.object({
+    scanner_version: z.nullable(z.int()).check(z.describe('The rule scanner that produced the findings; null when none has scanned this version yet')),
+    findings: z.array(
+      z.object({
+        file: z.string().check(z.describe('Archive path; `<path>#name` for the file name, `rulestack.json#<field>` for a manifest field')),
+        line: z.int(),
+        column: z.int().check(z.describe('1-based, in Unicode code points')),
+        rule: z.string(),
+        severity: z.enum(['refuse', 'flag']).check(
+          z.describe('flag: accepted and shown; refuse: found by a rescan in a version published before its rule (shown, nothing hidden)'),
+        ),
+        message: z.string(),
+        excerpt: z.string().check(z.describe('Escaped (hidden characters read ⟨U+XXXX⟩) and with credentials redacted')),
+      }),
+    ),
+  }).check(z.describe('What the rule scanner found in the version, in file, line and column order')),
 });
 
 export const publishBody = z.object({ id, name: z.string(), version: z.string(), sha256, size: z.int() });

@@ -1,13 +1,22 @@
 import { enforce, type Authorize } from '../../auth/decision.js';
 import { conflict, notFound } from '../../errors.js';
-import { latestOf, sortVersionsNewestFirst, type CatalogueOverview, type PackageRecord, type PackageSummary, type VersionRecord, type Visibility } from '../../packages/Package.js';
+import {
+  latestOf,
+  sortVersionsNewestFirst,
+  type CatalogueOverview,
+  type PackageRecord,
+  type PackageSummary,
+  type StoredFinding,
+  type VersionRecord,
+  type Visibility,
+} from '../../packages/Package.js';
 import { compareVersions, precedenceKey } from '../../packages/manifest.js';
 import { contentMatchOf, HEADLINE_MARK } from '../../packages/searchSnippet.js';
 import type { OwnerAdditionFacts, OwnerChangeFacts, PublishFacts, VersionMarkFacts } from '../../packages/rights.js';
 import type { VersionMark } from '../../packages/VersionStatus.js';
 import type { Principal } from '../../auth/Principal.js';
 import type { Database, SqlClient } from '../../ports/Database.js';
-import type { ArchiveAvailability, NewVersion, PackageRepo, PublishIntent, PublishOutcome, SearchQuery, VersionMarkChange } from '../../ports/PackageRepo.js';
+import type { ArchiveAvailability, NewVersion, PackageRepo, PublishIntent, PublishOutcome, PublishPolicy, SearchQuery, VersionMarkChange } from '../../ports/PackageRepo.js';
 import type { Role } from '../../auth/roles.js';
 import type { AuditContext } from '../../ports/RegistryRepo.js';
 import { registryOfPackage, type RegistryRole } from '../../registries/Registry.js';
@@ -17,6 +26,7 @@ import { toDate } from './columns.js';
 import { usernameIs } from './PgUserRepo.js';
 import { appendAudit } from './auditLog.js';
 import { insertVersionFiles } from './PgVersionFileIndex.js';
+import { FINDINGS_JSON, insertVersionFindings } from './PgVersionSafetyStore.js';
 
 interface VersionRow {
   id: number;
@@ -38,6 +48,8 @@ interface VersionRow {
   yanked_by: string | null;
   quarantined_at: Date | string | null;
   quarantine_reason: string | null;
+  scanner_version: number | null;
+  findings: StoredFinding[];
 }
 
 
@@ -60,6 +72,7 @@ function toVersion(r: VersionRow): VersionRecord {
     // Each mark is all of its columns or none of them (CHECKs of migration 010).
     yanked: r.yanked_at !== null && r.yank_reason !== null && r.yanked_by !== null ? { at: toDate(r.yanked_at), reason: r.yank_reason, by: r.yanked_by } : null,
     quarantine: r.quarantined_at !== null && r.quarantine_reason !== null ? { at: toDate(r.quarantined_at), reason: r.quarantine_reason } : null,
+    safety: { scannerVersion: r.scanner_version, findings: r.findings },
   };
 }
 
@@ -75,6 +88,7 @@ interface SummaryRow {
   updated_at: Date | string;
   versions: string[];
   downloads: number | string;
+  flags: number;
 }
 
 function toSummary(r: SummaryRow): PackageSummary {
@@ -87,6 +101,7 @@ function toSummary(r: SummaryRow): PackageSummary {
     targets: r.targets,
     versions: sortVersionsNewestFirst(r.versions),
     downloads: Number(r.downloads),
+    flags: r.flags,
     createdAt: toDate(r.created_at),
     updatedAt: toDate(r.updated_at),
   };
@@ -102,12 +117,16 @@ const VERSION_SELECT = `
   SELECT v.id, v.package_id, p.name, v.version, v.description, v.tags, v.targets, v.license,
          v.sha256, v.size_bytes, u.username AS published_by, v.downloads, v.created_at, r.visibility,
          v.yanked_at, v.yank_reason, (SELECT y.username FROM registry.users y WHERE y.id = v.yanked_by) AS yanked_by,
-         v.quarantined_at, v.quarantine_reason
+         v.quarantined_at, v.quarantine_reason, v.scanner_version, ${FINDINGS_JSON} AS findings
     FROM registry.package_versions v
     JOIN registry.packages p ON p.id = v.package_id
     JOIN registry.registries r ON r.id = p.registry_id
     JOIN registry.users u ON u.id = v.published_by`;
 
+
+/** Findings of the rule scanner in the latest version of the package `${alias}`. */
+const latestFlags = (alias: string) => `(SELECT count(*) FROM registry.version_findings f JOIN registry.package_versions v ON v.id = f.version_id
+    WHERE v.package_id = ${alias}.id AND v.version = ${alias}.latest_version)::int`;
 
 /** A version that `latest` and search skip: yanked or quarantined (columns of package_versions). */
 const WITHDRAWN = '(yanked_at IS NOT NULL OR quarantined_at IS NOT NULL)';
@@ -136,13 +155,29 @@ const CONTENT_TSQUERY = "websearch_to_tsquery('english', $1::text)";
 const MATCHES_PER_PACKAGE = 3;
 
 /**
- * The file text ts_headline reads: `<` and `>` replaced by markers (its parser would drop what it
+ * Text as ts_headline reads it: `<` and `>` replaced by markers (its parser would drop what it
  * takes for markup, and the index reads them as spaces too), and every marker character of the
  * file removed, so each one in the headline is ours (shared/packages/searchSnippet.ts).
  */
-const HEADLINE_SOURCE = `translate(best.content, '<>${HEADLINE_MARK.start}${HEADLINE_MARK.stop}${HEADLINE_MARK.lessThan}${HEADLINE_MARK.greaterThan}', '${HEADLINE_MARK.lessThan}${HEADLINE_MARK.greaterThan}')`;
+const headlineSource = (text: string) =>
+  `translate(${text}, '<>${HEADLINE_MARK.start}${HEADLINE_MARK.stop}${HEADLINE_MARK.lessThan}${HEADLINE_MARK.greaterThan}', '${HEADLINE_MARK.lessThan}${HEADLINE_MARK.greaterThan}')`;
 /** About 35 words around the densest match: a little more than a snippet holds, cut to size in TypeScript. */
 const HEADLINE_OPTIONS = `StartSel="${HEADLINE_MARK.start}", StopSel="${HEADLINE_MARK.stop}", MaxWords=35, MinWords=15, ShortWord=3, MaxFragments=0`;
+const headline = (text: string) => `ts_headline('english', ${headlineSource(text)}, ${CONTENT_TSQUERY}, '${HEADLINE_OPTIONS}')`;
+
+/**
+ * A regular expression for the first word of a file that may match: any of the query's words,
+ * stemmed as the index stems them, at the start of a word, whatever the letter case (ASCII
+ * punctuation in them escaped; the rest of a lexeme is letters and digits). ts_headline then reads
+ * only the text around it: it parses all the text it is given, so on whole files of 20 KB it
+ * would cost ten times more. A stem that is not spelt as the start of its word (`happi`) finds
+ * nothing, and the headline is computed from the whole file.
+ */
+const FIRST_MATCH_PATTERN = String.raw`(SELECT '\m(' || string_agg(regexp_replace(lexeme, '([!-/:-@[-\`{-~])', '\\\1', 'g'), '|') || ')'
+     FROM unnest(tsvector_to_array(to_tsvector('english', $1::text))) AS lexeme)`;
+/** Characters of text around the first match that ts_headline reads. */
+const WINDOW_BEFORE = 300;
+const WINDOW_LENGTH = 700;
 
 /**
  * The search statement (exported so the benchmark can EXPLAIN exactly what runs).
@@ -165,33 +200,43 @@ export function searchStatement(query: SearchQuery, viewer: Viewer = ANONYMOUS):
           AND ($3::text IS NULL OR p.targets @> ARRAY[$3::text])
           AND EXISTS (SELECT 1 FROM registry.registries r WHERE r.id = p.registry_id AND ${visibleRegistrySql(6)})`;
   const columns = 'p.id, p.name, p.latest_version, p.description, p.tags, p.targets, p.created_at, p.updated_at';
-  const order = 'tier, exact DESC, rank DESC, updated_at DESC, id';
+  // Content hits are ordered by their latest version's id (the most recently published first), so
+  // the page orders them exactly as content_hits chose them.
+  const order = 'tier, exact DESC, rank DESC, version_id DESC NULLS LAST, updated_at DESC, id';
   return {
     // The tsquery is written inline (not in a CTE) so the planner folds it to a constant and can
     // estimate it and use the GIN indexes.
     text: `WITH hits AS MATERIALIZED (
-         SELECT ${columns}, 0 AS tier, (p.name = $1) AS exact, ts_rank(p.search, ${TSQUERY}) AS rank, NULL::int AS version_id
+         SELECT ${columns}, 0 AS tier, (p.name = $1) AS exact, ts_rank(p.search, ${TSQUERY}) AS rank,
+                NULL::int AS version_id, NULL::text[] AS matched_paths
            FROM registry.packages p
           WHERE ${filters} AND ($1 = '' OR p.search @@ ${TSQUERY})
           ORDER BY exact DESC, rank DESC, p.updated_at DESC, p.id
           LIMIT $4::int + $5::int
        ), content_hits AS MATERIALIZED (
-         SELECT ${columns}, 1 AS tier, false AS exact, matched.files::real AS rank, v.id AS version_id
-           FROM (SELECT f.version_id, count(*) AS files
+         -- Matching versions in rank order, from the index alone; each is then looked up (a latest
+         -- version, visible, not a hit above: \`hits\` holds all of them when this runs) until the
+         -- page is full, so only the first few of thousands of matches cost a lookup.
+         SELECT listed.*
+           FROM (SELECT f.version_id, count(*) AS files, (array_agg(f.path ORDER BY f.path))[1:${MATCHES_PER_PACKAGE}] AS paths
                    FROM registry.version_files f
                   WHERE f.search @@ ${CONTENT_TSQUERY}
-                  GROUP BY f.version_id) matched
-           JOIN registry.package_versions v ON v.id = matched.version_id
-           JOIN registry.packages p ON p.id = v.package_id AND p.latest_version = v.version
+                  GROUP BY f.version_id
+                  ORDER BY files DESC, f.version_id DESC) matched
+          CROSS JOIN LATERAL (
+                SELECT ${columns}, 1 AS tier, false AS exact, matched.files::real AS rank,
+                       matched.version_id, matched.paths AS matched_paths
+                  FROM registry.package_versions v JOIN registry.packages p ON p.id = v.package_id AND p.latest_version = v.version
+                 WHERE v.id = matched.version_id AND ${filters} AND NOT (p.search @@ ${TSQUERY})
+                OFFSET 0) listed
           WHERE querytree(${CONTENT_TSQUERY}) <> 'T'
             AND (SELECT count(*) FROM hits) < $4::int + $5::int
-            AND ${filters}
-            AND NOT EXISTS (SELECT 1 FROM hits h WHERE h.id = p.id)
-          ORDER BY rank DESC, p.updated_at DESC, p.id
+          ORDER BY matched.files DESC, matched.version_id DESC
           LIMIT $4::int + $5::int
        ), near_misses AS (
          SELECT * FROM (
-           SELECT ${columns}, 2 AS tier, false AS exact, similarity(p.name, $1) AS rank, NULL::int AS version_id
+           SELECT ${columns}, 2 AS tier, false AS exact, similarity(p.name, $1) AS rank,
+                  NULL::int AS version_id, NULL::text[] AS matched_paths
              FROM registry.packages p
             WHERE $1 <> '' AND NOT EXISTS (SELECT 1 FROM hits) AND NOT EXISTS (SELECT 1 FROM content_hits) AND ${filters}
             ORDER BY p.name <-> $1
@@ -206,16 +251,23 @@ export function searchStatement(query: SearchQuery, viewer: Viewer = ANONYMOUS):
        SELECT page.*,
               ARRAY(SELECT v.version FROM registry.package_versions v WHERE v.package_id = page.id) AS versions,
               (SELECT coalesce(sum(v.downloads), 0) FROM registry.package_versions v WHERE v.package_id = page.id)::bigint AS downloads,
-              CASE WHEN page.version_id IS NULL THEN '[]'::json ELSE (
-                SELECT coalesce(json_agg(json_build_object(
-                         'path', best.path,
-                         'headline', ts_headline('english', ${HEADLINE_SOURCE}, ${CONTENT_TSQUERY}, '${HEADLINE_OPTIONS}')
-                       ) ORDER BY best.rank DESC, best.path), '[]'::json)
-                  FROM (SELECT f.path, f.content, ts_rank(f.search, ${CONTENT_TSQUERY}) AS rank
-                          FROM registry.version_files f
-                         WHERE f.version_id = page.version_id AND f.search @@ ${CONTENT_TSQUERY}
-                         ORDER BY rank DESC, f.path
-                         LIMIT ${MATCHES_PER_PACKAGE}) best
+              ${latestFlags('page')} AS flags,
+              CASE WHEN page.matched_paths IS NULL THEN '[]'::json ELSE (
+                SELECT coalesce(json_agg(json_build_object('path', shown.path, 'headline', shown.headline) ORDER BY shown.n), '[]'::json)
+                  FROM (SELECT m.n, m.path,
+                               coalesce(CASE WHEN strpos(near.headline, '${HEADLINE_MARK.start}') > 0 THEN near.headline END, ${headline('body.text')}) AS headline
+                          FROM unnest(page.matched_paths) WITH ORDINALITY AS m(path, n)
+                          JOIN registry.version_files f ON f.version_id = page.version_id AND f.path = m.path
+                          -- Read (and decompressed) once, not once per use below.
+                         CROSS JOIN LATERAL (SELECT f.content || '' AS text) body
+                         CROSS JOIN LATERAL (SELECT regexp_instr(body.text, ${FIRST_MATCH_PATTERN}, 1, 1, 0, 'i') AS at) found
+                         CROSS JOIN LATERAL (
+                               SELECT CASE WHEN found.at > 0 THEN ${headline(String.raw`regexp_replace(regexp_replace(
+                                        substr(body.text, greatest(1, found.at - ${WINDOW_BEFORE}), ${WINDOW_LENGTH}),
+                                        CASE WHEN found.at > ${WINDOW_BEFORE + 1} THEN '^\S*' ELSE '^' END, ''),
+                                        CASE WHEN found.at - ${WINDOW_BEFORE} + ${WINDOW_LENGTH} <= length(body.text) THEN '\S*$' ELSE '$' END, '')`)} END AS headline
+                         ) near
+                       ) shown
               ) END AS matches
          FROM page
         ORDER BY ${order}`,
@@ -279,11 +331,14 @@ export class PgPackageRepo implements PackageRepo {
       // does nothing on any unique conflict and the conflict is told apart below.
       const added = await tx.query<{ id: number }>(
         `INSERT INTO registry.package_versions
-           (package_id, version, description, tags, targets, license, manifest, sha256, size_bytes, published_by, precedence)
-         VALUES ($1, $2, $3, $4::text[], $5::text[], $6, $7::jsonb, $8, $9, $10, $11)
+           (package_id, version, description, tags, targets, license, manifest, sha256, size_bytes, published_by, precedence, scanner_version, safety_revision)
+         VALUES ($1, $2, $3, $4::text[], $5::text[], $6, $7::jsonb, $8, $9, $10, $11, $12::int, CASE WHEN $12::int IS NULL THEN 0 ELSE 1 END)
          ON CONFLICT DO NOTHING
          RETURNING id`,
-        [packageId, m.version, m.description, m.tags, m.targets, m.license ?? null, JSON.stringify(v.rawManifest), v.sha256, v.sizeBytes, v.publisher.userId, precedenceKey(m.version)],
+        [
+          packageId, m.version, m.description, m.tags, m.targets, m.license ?? null, JSON.stringify(v.rawManifest), v.sha256, v.sizeBytes, v.publisher.userId,
+          precedenceKey(m.version), v.safety?.scannerVersion ?? null,
+        ],
       );
       if (!added.rows[0]) {
         const { rows: twins } = await tx.query<{ version: string }>(
@@ -305,6 +360,8 @@ export class PgPackageRepo implements PackageRepo {
       const twin = all.find((r) => r.version !== m.version && compareVersions(r.version, m.version) === 0);
       if (twin) throw samePrecedence(m.name, m.version, twin.version);
       await this.pointLatestAt(tx, packageId, latestOf(all.filter((r) => !r.withdrawn).map((r) => r.version)));
+      // The policy as the registry row locked here says it: one changed since checkPublish read it applies.
+      if (v.safety) await insertVersionFindings(tx, added.rows[0].id, v.safety.admit(allowedRow(found, 'registry').refused_flag_rules));
       await insertVersionFiles(tx, added.rows[0].id, v.files);
       const version = (await this.versionBy(tx, 'v.id = $1', [added.rows[0].id]))!;
       await appendAudit(tx, registryId, ctx, 'package.publish', `${m.name}@${m.version}`, { sha256: v.sha256, size: v.sizeBytes });
@@ -349,8 +406,8 @@ export class PgPackageRepo implements PackageRepo {
 
   /** The registry of the package's scope, with the publisher's role in it, locked shared; null when there is none. */
   private async registryForPublish(tx: SqlClient, packageName: string, userId: number) {
-    const { rows } = await tx.query<{ id: number; visibility: Visibility; role: RegistryRole | null }>(
-      `SELECT r.id, r.visibility,
+    const { rows } = await tx.query<{ id: number; visibility: Visibility; role: RegistryRole | null; refused_flag_rules: string[] }>(
+      `SELECT r.id, r.visibility, r.refused_flag_rules,
               (SELECT m.role FROM registry.registry_members m WHERE m.registry_id = r.id AND m.user_id = $2) AS role
          FROM registry.registries r WHERE r.name = $1 FOR SHARE`,
       [registryOfPackage(packageName), userId],
@@ -369,15 +426,16 @@ export class PgPackageRepo implements PackageRepo {
     return rows[0] ? { id: rows[0].id, publisherIsOwner: rows[0].owner } : null;
   }
 
-  async checkPublish(intent: PublishIntent): Promise<void> {
+  async checkPublish(intent: PublishIntent): Promise<PublishPolicy> {
     const { rows } = await this.db.query<{
       visibility: Visibility;
+      refused_flag_rules: string[];
       role: RegistryRole | null;
       package_id: number | null;
       owner: boolean;
       published_sha256: string | null;
     }>(
-      `SELECT r.visibility,
+      `SELECT r.visibility, r.refused_flag_rules,
               (SELECT m.role FROM registry.registry_members m WHERE m.registry_id = r.id AND m.user_id = $2) AS role,
               p.id AS package_id,
               EXISTS (SELECT 1 FROM registry.package_owners o WHERE o.package_id = p.id AND o.user_id = $2) AS owner,
@@ -394,6 +452,7 @@ export class PgPackageRepo implements PackageRepo {
       }),
     );
     if (row && row.published_sha256 !== null && row.published_sha256 !== intent.sha256) throw alreadyPublished(intent.name, intent.version);
+    return { refusedFlagRules: row?.refused_flag_rules ?? [], alreadyPublished: row?.published_sha256 === intent.sha256 };
   }
 
   private async versionBy(db: SqlClient, where: string, params: unknown[]): Promise<VersionRecord | null> {
@@ -416,7 +475,8 @@ export class PgPackageRepo implements PackageRepo {
         WHERE p.latest_version IS NOT NULL AND ${visibleRegistrySql(1)}`;
     const listed = `SELECT p.id, p.name, p.latest_version, p.description, p.tags, p.targets, p.created_at, p.updated_at,
               ARRAY(SELECT v.version FROM registry.package_versions v WHERE v.package_id = p.id) AS versions,
-              (SELECT coalesce(sum(v.downloads), 0) FROM registry.package_versions v WHERE v.package_id = p.id)::bigint AS downloads
+              (SELECT coalesce(sum(v.downloads), 0) FROM registry.package_versions v WHERE v.package_id = p.id)::bigint AS downloads,
+              ${latestFlags('p')} AS flags
          ${visible}`;
     const [totals, lists] = await Promise.all([
       this.db.query<{ packages: number | string; versions: number | string }>(
@@ -457,6 +517,7 @@ export class PgPackageRepo implements PackageRepo {
       quarantined_versions: string[] | null;
       owners: string[] | null;
       downloads: number | string;
+      flags: number;
       registry: string;
       visibility: Visibility;
     }>(
@@ -466,6 +527,7 @@ export class PgPackageRepo implements PackageRepo {
               ARRAY(SELECT v.version FROM registry.package_versions v WHERE v.package_id = p.id AND v.yanked_at IS NOT NULL) AS yanked_versions,
               ARRAY(SELECT v.version FROM registry.package_versions v WHERE v.package_id = p.id AND v.quarantined_at IS NOT NULL) AS quarantined_versions,
               (SELECT coalesce(sum(v.downloads), 0) FROM registry.package_versions v WHERE v.package_id = p.id) AS downloads,
+              ${latestFlags('p')} AS flags,
               ARRAY(SELECT u.username FROM registry.package_owners o JOIN registry.users u ON u.id = o.user_id
                      WHERE o.package_id = p.id ORDER BY o.added_at, u.username) AS owners
          FROM registry.packages p JOIN registry.registries r ON r.id = p.registry_id
@@ -486,6 +548,7 @@ export class PgPackageRepo implements PackageRepo {
       quarantinedVersions: sortVersionsNewestFirst(r.quarantined_versions ?? []),
       owners: r.owners ?? [],
       downloads: Number(r.downloads),
+      flags: r.flags,
       registry: r.registry,
       visibility: r.visibility,
       createdAt: toDate(r.created_at),
@@ -506,6 +569,7 @@ export class PgPackageRepo implements PackageRepo {
       updated_at: Date | string;
       versions: string[];
       downloads: number | string;
+      flags: number;
       matches: Array<{ path: string; headline: string }>;
     }>(text, params);
     return rows.map((r) => ({
@@ -517,6 +581,7 @@ export class PgPackageRepo implements PackageRepo {
       targets: r.targets,
       versions: sortVersionsNewestFirst(r.versions),
       downloads: Number(r.downloads),
+      flags: r.flags,
       createdAt: toDate(r.created_at),
       updatedAt: toDate(r.updated_at),
       matches: r.matches.map((m) => contentMatchOf(m.path, m.headline)),

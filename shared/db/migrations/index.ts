@@ -8,6 +8,7 @@ import { sql as versionPrecedence } from './007_version_precedence.js';
 import { sql as downloadClients } from './008_download_clients.js';
 import { sql as versionFiles } from './009_version_files.js';
 import { sql as versionStatus } from './010_version_status.js';
+import { sql as ruleSafety } from './011_rule_safety.js';
 
 /**
  * Ordered schema migrations. Applied once each, in order, recorded in
@@ -25,4 +26,5 @@ export const migrations: ReadonlyArray<{ id: string; sql: string }> = [
   { id: '008_download_clients', sql: downloadClients },
   { id: '009_version_files', sql: versionFiles },
   { id: '010_version_status', sql: versionStatus },
+  { id: '011_rule_safety', sql: ruleSafety },
 ];
