@@ -1,21 +1,71 @@
 import type { PackageView, VersionFiles } from '../catalogue/catalogue.js';
 import type { ArchiveTextFile } from '../packages/archiveFiles.js';
-import type { VersionRecord } from '../packages/Package.js';
+import type { StoredFinding, VersionRecord } from '../packages/Package.js';
+import { AgentView } from './AgentView.js';
 import { formatBytes, formatCount, formatDate, packageHref, packageJsonHref, versionHref, versionJsonHref } from './format.js';
 import { Layout } from './Layout.js';
 import { isMarkdownPath, renderMarkdown } from './markdown.js';
 import { InstallLine, TagLinks } from './parts.js';
 
-function FileView({ file, index }: { file: ArchiveTextFile; index: number }) {
+/** Findings as a list a person can act on: where, which rule, what, and the offending text escaped. */
+function FindingList({ findings, label }: { findings: readonly StoredFinding[]; label: string }) {
+  return (
+    <ul class="findings" aria-label={label}>
+      {findings.map((f, i) => (
+        <li key={i}>
+          <span class={`badge ${f.severity === 'refuse' ? 'bad' : 'warn'}`}>{f.rule}</span> {f.file}, line {f.line}, column {f.column}: {f.message}
+          {f.excerpt ? (
+            <>
+              {' '}
+              <code>{f.excerpt}</code>
+            </>
+          ) : null}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** The findings that concern one file: in its text, or in its name. */
+const findingsOf = (findings: readonly StoredFinding[], path: string) => findings.filter((f) => f.file === path || f.file === `${path}#name`);
+
+function FileView({ file, index, findings }: { file: ArchiveTextFile; index: number; findings: readonly StoredFinding[] }) {
   const id = `file-${index}`;
   const markdown = isMarkdownPath(file.path) ? renderMarkdown(file.text) : null;
   return (
     <section class="file" aria-labelledby={id}>
       <header>
         <h3 id={id}>{file.path}</h3>
-        <span class="muted">{formatBytes(file.size)}</span>
+        <span class="muted">
+          {findings.length > 0 ? (
+            <span class="badge warn">
+              {findings.length} flag{findings.length === 1 ? '' : 's'}
+            </span>
+          ) : null}{' '}
+          {formatBytes(file.size)}
+        </span>
       </header>
-      {markdown ? (
+      {findings.length > 0 ? (
+        // A flagged file is shown as the agent reads it, hidden parts made visible; the rendered
+        // view, which hides them, only on request.
+        <>
+          <div class="body">
+            <div class="notice warn">
+              <p>
+                <strong>Flagged by the rule scanner.</strong> Below is exactly the text an agent receives, with what an editor or a rendered page hides made visible.
+              </p>
+              <FindingList findings={findings} label={`Findings in ${file.path}`} />
+            </div>
+            <AgentView text={file.text} />
+          </div>
+          {markdown ? (
+            <details>
+              <summary>Rendered (hides what is marked above)</summary>
+              <div class="markdown" dangerouslySetInnerHTML={{ __html: markdown.html }} />
+            </details>
+          ) : null}
+        </>
+      ) : markdown ? (
         <>
           <div class="body markdown">
             {markdown.frontMatter !== null ? (
@@ -44,6 +94,7 @@ function FileView({ file, index }: { file: ArchiveTextFile; index: number }) {
 }
 
 function Files({ version, files }: { version: VersionRecord; files: VersionFiles }) {
+  const findings = version.safety.findings;
   if (files.kind === 'withheld') {
     return (
       <p class="notice bad">
@@ -57,15 +108,35 @@ function Files({ version, files }: { version: VersionRecord; files: VersionFiles
   return (
     <>
       {files.files.map((file, i) => (
-        <FileView key={file.path} file={file} index={i} />
+        <FileView key={file.path} file={file} index={i} findings={findingsOf(findings, file.path)} />
       ))}
     </>
+  );
+}
+
+/** What the rule scanner says of a version, before anything else about it. */
+function SafetySummary({ version }: { version: VersionRecord }) {
+  const { scannerVersion, findings } = version.safety;
+  if (scannerVersion === null) return <p class="muted">Not yet scanned for hidden instructions or leaked secrets.</p>;
+  if (findings.length === 0) return null;
+  const manifestFindings = findings.filter((f) => f.file.startsWith('rulestack.json#'));
+  return (
+    <div class="notice warn" role="note">
+      <p>
+        <span class="badge warn">
+          ⚑ {findings.length} flag{findings.length === 1 ? '' : 's'}
+        </span>{' '}
+        The rule scanner found content an agent reads but a reviewer may not see, or instructions worth a second look. Each flagged file below is shown as the agent reads it.
+      </p>
+      {manifestFindings.length > 0 ? <FindingList findings={manifestFindings} label="Findings in rulestack.json" /> : null}
+    </div>
   );
 }
 
 function VersionNotices({ version }: { version: VersionRecord }) {
   return (
     <>
+      <SafetySummary version={version} />
       {version.quarantine ? (
         <p class="notice bad">
           <strong>Quarantined:</strong> {version.quarantine.reason}. Its archive is not served to anyone.
@@ -101,6 +172,7 @@ function VersionTable({ name, versions, current }: { name: string; versions: rea
                   {v.version}
                 </a>
                 {v.quarantine ? <span class="badge bad"> quarantined</span> : v.yanked ? <span class="badge warn"> yanked</span> : null}
+                {v.safety.findings.length > 0 ? <span class="badge warn"> ⚑ {v.safety.findings.length}</span> : null}
               </td>
               <td>
                 <time datetime={v.createdAt.toISOString()}>{formatDate(v.createdAt)}</time>
@@ -126,7 +198,15 @@ export function PackagePage({ view, versionPage }: { view: PackageView; versionP
         <a href="/">Catalogue</a> › {versionPage ? <a href={packageHref(pkg.name)}>{pkg.name}</a> : <span>{pkg.name}</span>}
         {versionPage && shown ? <span> › {shown.version}</span> : null}
       </nav>
-      <h1>{title}</h1>
+      <h1>
+        {title}
+        {shown && shown.safety.findings.length > 0 ? (
+          <>
+            {' '}
+            <span class="badge warn">⚑ flagged</span>
+          </>
+        ) : null}
+      </h1>
       {description ? <p class="lead">{description}</p> : null}
       {shown ? <VersionNotices version={shown} /> : null}
       {shown && !shown.quarantine ? <InstallLine name={pkg.name} version={shown.version} /> : null}

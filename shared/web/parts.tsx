@@ -40,6 +40,11 @@ export function PackageRow({ row }: { row: PackageSummary }) {
       <div class="row-head">
         <a href={packageHref(row.name)}>{row.name}</a>
         <span class="muted">{row.version}</span>
+        {row.flags > 0 ? (
+          <span class="badge warn">
+            ⚑ {row.flags} flag{row.flags === 1 ? '' : 's'}
+          </span>
+        ) : null}
       </div>
       {row.description ? <p class="desc">{row.description}</p> : null}
       <TagLinks tags={row.tags} targets={row.targets} />

@@ -74,6 +74,9 @@ td.hash{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.8rem;word-b
 .badge.bad{background:var(--bad-bg);color:var(--bad-fg)}
 .hidden-char{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.8em;background:var(--bad-bg);color:var(--bad-fg);border-radius:3px;padding:0 .15rem}
 .hidden-comment{display:block;border:2px dashed var(--warn-fg);background:var(--warn-bg);color:var(--warn-fg);border-radius:6px;padding:.3rem .5rem;margin:.3rem 0;white-space:pre-wrap}
+.findings{margin:.4rem 0 0;padding-left:1.2rem}
+.findings code{word-break:break-all}
+.agent-view{margin:.6rem 0}
 .pager{display:flex;justify-content:space-between;gap:1rem;margin:1.5rem 0}
 fieldset{border:1px solid var(--line);border-radius:8px;padding:.6rem 1rem;margin:0 0 1rem;display:flex;flex-wrap:wrap;gap:.6rem 1rem;align-items:end}
 fieldset label{display:flex;flex-direction:column;font-size:.9rem;gap:.2rem}
