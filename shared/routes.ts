@@ -323,7 +323,7 @@ export const routes = [
   {
     method: 'PATCH', path: '/v1/registries/{registry}', handler: 'registries/update', access: 'user',
     rateLimitPerMinute: 60, maxBodyBytes: JSON_BODY, memoryMb: 256, timeoutSeconds: 10,
-    summary: 'Change description or visibility (registry admin; If-Match required)',
+    summary: 'Change description, visibility or safety policy (registry admin; If-Match required)',
     uses: ['postgres'],
     body: updateRegistryRequest,
   },

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { FLAG_RULES, type FlagRuleId } from '../safety/rules.js';
 
 export const REGISTRY_ROLES = ['reader', 'publisher', 'admin'] as const;
 export type RegistryRole = (typeof REGISTRY_ROLES)[number];
@@ -19,9 +20,27 @@ export const createRegistryRequest = z.object({
   visibility: z._default(z.optional(visibility), 'public'),
 });
 
+/** Generous for a list of at most FLAG_RULES.length distinct ids, so a repeated id is no error. */
+const SAFETY_REFUSE_MAX_ENTRIES = 64;
+
+/**
+ * A registry's safety policy: the rule scanner's flag rules whose findings it refuses at publish
+ * (refusing rules are refused everywhere). Duplicates are dropped, and the order is FLAG_RULES'.
+ */
+const safetyPolicy = z.object({
+  refuse: z.pipe(
+    z
+      .array(z.enum(FLAG_RULES, { error: `must be flag rule ids, each one of ${FLAG_RULES.join(', ')}` }), { error: 'must be a list of flag rule ids' })
+      .check(z.maxLength(SAFETY_REFUSE_MAX_ENTRIES, `must have at most ${SAFETY_REFUSE_MAX_ENTRIES} entries`)),
+    z.transform((ids: FlagRuleId[]) => FLAG_RULES.filter((rule) => ids.includes(rule))),
+  ),
+});
+
 export const updateRegistryRequest = z
-  .object({ description: z.optional(description), visibility: z.optional(visibility) })
-  .check(z.refine((b) => b.description !== undefined || b.visibility !== undefined, 'give description and/or visibility'));
+  .object({ description: z.optional(description), visibility: z.optional(visibility), safety: z.optional(safetyPolicy) })
+  .check(
+    z.refine((b) => b.description !== undefined || b.visibility !== undefined || b.safety !== undefined, 'give description, visibility and/or safety'),
+  );
 
 export const memberRequest = z.object({
   role: z.enum(REGISTRY_ROLES, { error: 'must be one of reader, publisher, admin' }),
@@ -68,6 +87,8 @@ export interface RegistryRecord {
   description: string;
   visibility: 'public' | 'private';
   configVersion: number;
+  /** The flag rules of the rule scanner whose findings this registry refuses at publish. */
+  refusedFlagRules: string[];
   createdBy: string | null;
   createdAt: Date;
   updatedAt: Date;
@@ -82,6 +103,7 @@ export function registryBody(r: RegistryRecord, viewerRole: RegistryRole | null)
     description: r.description,
     visibility: r.visibility,
     config_version: r.configVersion,
+    safety: { refuse: r.refusedFlagRules },
     created_by: r.createdBy,
     created_at: r.createdAt.toISOString(),
     updated_at: r.updatedAt.toISOString(),

@@ -18,6 +18,7 @@ interface RegistryRow {
   description: string;
   visibility: 'public' | 'private';
   config_version: number;
+  refused_flag_rules: string[];
   created_by: string | null;
   created_at: Date | string;
   updated_at: Date | string;
@@ -32,13 +33,14 @@ function toRegistry(r: RegistryRow): RegistryRecord {
     description: r.description,
     visibility: r.visibility,
     configVersion: r.config_version,
+    refusedFlagRules: r.refused_flag_rules,
     createdBy: r.created_by,
     createdAt: toDate(r.created_at),
     updatedAt: toDate(r.updated_at),
   };
 }
 
-const REGISTRY_COLUMNS = `r.id, r.name, r.description, r.visibility, r.config_version,
+const REGISTRY_COLUMNS = `r.id, r.name, r.description, r.visibility, r.config_version, r.refused_flag_rules,
   (SELECT u.username FROM registry.users u WHERE u.id = r.created_by) AS created_by, r.created_at, r.updated_at`;
 
 export class PgRegistryRepo implements RegistryRepo {
@@ -106,10 +108,11 @@ export class PgRegistryRepo implements RegistryRepo {
       const { rows } = await tx.query<{ id: number }>(
         `UPDATE registry.registries
             SET description = coalesce($3, description), visibility = coalesce($4, visibility),
+                refused_flag_rules = coalesce($5::text[], refused_flag_rules),
                 config_version = config_version + 1, updated_at = now()
           WHERE id = $1 AND config_version = $2
           RETURNING id`,
-        [registryId, expectedVersion, changes.description ?? null, changes.visibility ?? null],
+        [registryId, expectedVersion, changes.description ?? null, changes.visibility ?? null, changes.safety?.refuse ?? null],
       );
       if (!rows[0]) {
         throw new ApiError(412, 'The registry was changed since you read it: reload it and apply your change to the new version');
