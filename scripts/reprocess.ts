@@ -2,12 +2,14 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PgPublishedVersions } from '../shared/adapters/postgres/PgPublishedVersions.js';
 import { PgVersionFileIndex } from '../shared/adapters/postgres/PgVersionFileIndex.js';
+import { PgVersionSafetyStore } from '../shared/adapters/postgres/PgVersionSafetyStore.js';
 import { migrate } from '../shared/db/migrate.js';
-import { contentIndexStep, progressLine, reprocess, type ReprocessProgress } from '../shared/packages/reprocess.js';
+import { contentIndexStep, progressLine, reprocess, ruleSafetyStep, type ReprocessProgress } from '../shared/packages/reprocess.js';
 import { openLocalBlobStore, openLocalDatabase } from './local/localRuntime.js';
 
 // `npm run reprocess [-- --only-missing]`: walks every published version and rebuilds what is
-// derived from its archive (today the content search's index of its files), on the stores
+// derived from its archive (the content search's index of its files, and the rule scanner's
+// findings of versions not scanned by the current scanner), on the stores
 // `npm start` would use (DATABASE_URL or the embedded database, BLOBS_BUCKET or the blob folder
 // under RFH_DATA_DIR). Safe to run again, and beside a running server on PostgreSQL; the embedded
 // database belongs to one process, so stop `npm start` first when it uses that.
@@ -57,7 +59,12 @@ try {
   await migrate(database.store);
   const done = await reprocess(
     { versions: new PgPublishedVersions(database.store), blobs: blobs.store },
-    { steps: [contentIndexStep(new PgVersionFileIndex(database.store))], onlyMissing, batchSize, onProgress: (p) => console.log(progressLine(p)) },
+    {
+      steps: [contentIndexStep(new PgVersionFileIndex(database.store)), ruleSafetyStep(new PgVersionSafetyStore(database.store))],
+      onlyMissing,
+      batchSize,
+      onProgress: (p) => console.log(progressLine(p)),
+    },
   );
   if (done.visited === 0) console.log(progressLine(done));
   report(done);

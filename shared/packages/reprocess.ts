@@ -1,7 +1,10 @@
 import type { BlobReader } from '../ports/BlobStore.js';
 import type { PublishedVersions, StoredVersion } from '../ports/PublishedVersions.js';
 import type { VersionFileIndex } from '../ports/VersionFileIndex.js';
+import type { VersionSafetyStore } from '../ports/VersionSafetyStore.js';
+import { SCANNER_VERSION } from '../safety/ruleScanner.js';
 import { readArchiveFiles, UnreadableArchiveError, type ArchiveTextFile } from './archiveFiles.js';
+import { rescan } from './ruleSafety.js';
 
 /**
  * One thing the reprocessing walk does with each published version, from the files of its archive.
@@ -23,6 +26,21 @@ export function contentIndexStep(index: VersionFileIndex): ReprocessStep {
     name: 'content index',
     handledAmong: (ids) => index.indexedAmong(ids),
     apply: async (version, files) => (await index.replaceFiles(version.id, files)) > 0,
+  };
+}
+
+/**
+ * The rule scanner's findings of each version (registry.version_findings), scanned again from its
+ * archive by this SCANNER_VERSION: handled once a version carries this scanner's findings. A
+ * version is rewritten (and its safety revision moved) only when what is stored differs. Refusing
+ * findings of a version published before its rule are stored as the scanner says, and only shown:
+ * nothing is deleted, hidden or withdrawn.
+ */
+export function ruleSafetyStep(store: VersionSafetyStore): ReprocessStep {
+  return {
+    name: 'rule safety',
+    handledAmong: (ids) => store.scannedAmong(ids, SCANNER_VERSION),
+    apply: (version, files) => store.replaceFindings(version.id, rescan(files)),
   };
 }
 
