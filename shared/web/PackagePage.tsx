@@ -26,6 +26,18 @@ function FindingList({ findings, label }: { findings: readonly StoredFinding[]; 
   );
 }
 
+/** A file byte for byte (escaped as text, nothing marked), on request. */
+function RawText({ text }: { text: string }) {
+  return (
+    <details>
+      <summary>Raw text</summary>
+      <pre>
+        <code>{text}</code>
+      </pre>
+    </details>
+  );
+}
+
 /** The findings that concern one file: in its text, or in its name. */
 const findingsOf = (findings: readonly StoredFinding[], path: string) => findings.filter((f) => f.file === path || f.file === `${path}#name`);
 
@@ -64,6 +76,7 @@ function FileView({ file, index, findings }: { file: ArchiveTextFile; index: num
               <div class="markdown" dangerouslySetInnerHTML={{ __html: markdown.html }} />
             </details>
           ) : null}
+          <RawText text={file.text} />
         </>
       ) : markdown ? (
         <>
@@ -75,12 +88,7 @@ function FileView({ file, index, findings }: { file: ArchiveTextFile; index: num
             ) : null}
             <div dangerouslySetInnerHTML={{ __html: markdown.html }} />
           </div>
-          <details>
-            <summary>Raw text</summary>
-            <pre>
-              <code>{file.text}</code>
-            </pre>
-          </details>
+          <RawText text={file.text} />
         </>
       ) : (
         <div class="body">
