@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, NestedStack, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { RouteDefinition } from '../shared/routes.js';
 import type { EnvironmentConfig } from './config.js';
@@ -32,6 +32,8 @@ export class RegistryStack extends Stack {
   readonly sideEffects?: SideEffects;
   readonly cdn: Cdn;
   readonly monitoring: Monitoring;
+  /** The nested stack holding the monitoring (its own template, its own resource count). */
+  readonly monitoringStack: NestedStack;
 
   constructor(scope: Construct, id: string, props: RegistryStackProps) {
     super(scope, id, props);
@@ -78,7 +80,10 @@ export class RegistryStack extends Stack {
       logBucket: this.stores.logBucket,
       originSecret: this.stores.originSecret,
     });
-    this.monitoring = new Monitoring(this, 'Monitoring', {
+    // Alarms and the dashboard (four alarms per function) live in a nested stack: the whole app
+    // would exceed CloudFormation's 500 resources per stack, and they depend on nothing but names.
+    this.monitoringStack = new NestedStack(this, 'Operations', { description: 'RuleStack registry alarms and dashboard' });
+    this.monitoring = new Monitoring(this.monitoringStack, 'Monitoring', {
       config,
       apiId: this.httpApi.api.apiId,
       stageName: this.httpApi.stageName,

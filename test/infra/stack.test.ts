@@ -23,6 +23,8 @@ const ALL_VIEWER_EXCEPT_HOST = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
 let s: Synthesized;
 type Resource = Synthesized['json']['Resources'][string];
 const ofType = (type: string): Array<[string, Resource]> => Object.entries(s.json.Resources).filter(([, r]) => r.Type === type);
+const monitoringOfType = (type: string): Array<[string, Resource]> =>
+  Object.entries(s.monitoring.json.Resources).filter(([, r]) => r.Type === type);
 const props = (id: string) => s.json.Resources[id]!.Properties as Record<string, any>;
 const idOf = (construct: { node: { defaultChild?: unknown } }) =>
   s.stack.getLogicalId(construct.node.defaultChild as import('aws-cdk-lib').CfnElement);
@@ -486,36 +488,46 @@ describe.runIf(hasSideEffectConsumer())('side-effect queue', () => {
 });
 
 describe('operations', () => {
+  it('keeps every stack within the 500 resources CloudFormation allows: alarms and the dashboard in a nested stack', () => {
+    expect(Object.keys(s.json.Resources).length).toBeLessThan(500);
+    expect(Object.keys(s.monitoring.json.Resources).length).toBeLessThan(500);
+    expect(ofType('AWS::CloudWatch::Alarm')).toEqual([]);
+    expect(ofType('AWS::CloudFormation::Stack')).toHaveLength(1);
+  });
+
   it('alarms per route on 5xx rate and p95 latency, per function on errors and throttles', () => {
     for (const { route, fn } of s.stack.apiFunctions.functions) {
       const fid = functionId(route);
       const alarm = (suffix: string) =>
-        ofType('AWS::CloudWatch::Alarm').find(([id]) => id.startsWith(`Monitoring${fid}${suffix}`))?.[1].Properties as any;
+        monitoringOfType('AWS::CloudWatch::Alarm').find(([id]) => id.startsWith(`Monitoring${fid}${suffix}`))?.[1].Properties as any;
       const rate = alarm('5xxRate');
       expect(rate, fid).toBeDefined();
       expect(rate.Threshold).toBe(ALARM_THRESHOLDS.route5xxPercent);
       const metricDims = JSON.stringify(rate.Metrics);
       for (const path of routePaths(route)) expect(metricDims).toContain(path);
       expect(alarm('P95Latency').Threshold).toBe(route.timeoutSeconds * 1000 * ALARM_THRESHOLDS.p95ShareOfTimeout);
-      expect(JSON.stringify(alarm('Errors').Dimensions)).toContain(idOf(fn));
+      // The nested stack names the function through a parameter the parent sets to it.
+      const param = refId((alarm('Errors').Dimensions as Array<{ Name: string; Value: unknown }>).find((d) => d.Name === 'FunctionName')!.Value)!;
+      const nested = ofType('AWS::CloudFormation::Stack')[0]![1].Properties as { Parameters: Record<string, unknown> };
+      expect(refId(nested.Parameters[param])).toBe(idOf(fn));
       expect(alarm('Throttles').MetricName).toBe('Throttles');
-      expect(rate.AlarmActions).toEqual([{ Ref: idOf(s.stack.monitoring.topic) }]);
+      expect(rate.AlarmActions).toEqual([{ Ref: s.stack.monitoringStack.getLogicalId(s.stack.monitoring.topic.node.defaultChild as import('aws-cdk-lib').CfnElement) }]);
     }
     for (const name of ['DynamoThrottles', 'ProxyBorrowLatency', 'ProxyPinnedSessions', 'AuroraCpu', 'AuroraCapacity']) {
-      expect(ofType('AWS::CloudWatch::Alarm').some(([id]) => id.startsWith(`Monitoring${name}`)), name).toBe(true);
+      expect(monitoringOfType('AWS::CloudWatch::Alarm').some(([id]) => id.startsWith(`Monitoring${name}`)), name).toBe(true);
     }
   });
 
   it('has one dashboard covering routes, functions, DynamoDB, the proxy, Aurora and CloudFront', () => {
-    s.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    const body = JSON.stringify(ofType('AWS::CloudWatch::Dashboard')[0]![1].Properties!.DashboardBody);
+    s.monitoring.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const body = JSON.stringify(monitoringOfType('AWS::CloudWatch::Dashboard')[0]![1].Properties!.DashboardBody);
     for (const text of [...routes.map(routeKey), 'DatabaseConnectionsBorrowLatency', 'ACUUtilization', 'AWS/CloudFront', 'ThrottledRequests']) {
       expect(body).toContain(text);
     }
   });
 
   it('encrypts the alarm topic and keeps logs for the prod retention', () => {
-    s.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    s.monitoring.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     for (const { logGroup } of s.stack.apiFunctions.functions) expect(props(idOf(logGroup)).RetentionInDays).toBe(180);
   });
 });

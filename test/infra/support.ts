@@ -11,6 +11,8 @@ export interface Synthesized {
   template: Template;
   /** Raw template JSON, for walking every resource. */
   json: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }> };
+  /** The nested stack of alarms and the dashboard. */
+  monitoring: { template: Template; json: Synthesized['json'] };
   /** Unacknowledged cdk-nag findings, as `rule at construct path`. */
   nagFindings: string[];
 }
@@ -38,7 +40,14 @@ export function synthesize(context: Record<string, unknown>, opts: { bundle?: bo
   }
   // Run the checks directly as well (after synthesis prepared the tree), to list any finding.
   const nagFindings = findings();
-  return { stack, template, json: template.toJSON() as Synthesized['json'], nagFindings };
+  const monitoring = Template.fromStack(stack.monitoringStack);
+  return {
+    stack,
+    template,
+    json: template.toJSON() as Synthesized['json'],
+    monitoring: { template: monitoring, json: monitoring.toJSON() as Synthesized['json'] },
+    nagFindings,
+  };
 }
 
 /** `{ Ref: id }` or `{ Fn::GetAtt: [id, ...] }` -> id. */
