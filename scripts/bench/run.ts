@@ -11,6 +11,7 @@ import { runLambdaView, type LambdaReport } from './lambda.js';
 import { runLoad, type LoadRequest, type LoadResult } from './load.js';
 import { runPacedLoad } from './pacedLoad.js';
 import { renderReport, type BenchResult, type Scenario } from './report.js';
+import { runScanBench, type ScanBenchReport } from './ruleScan.js';
 import { explainSearch, SEARCH_QUERIES, seededName, seedPackages } from './seedPackages.js';
 import { startDynamoProcess } from './dynamoProcess.js';
 import { startServerProcess } from './serverProcess.js';
@@ -19,14 +20,15 @@ import { startServerProcess } from './serverProcess.js';
 // (BENCH_DATABASE_URL, else DATABASE_URL, else this machine's server), rate limits off, loaded
 // over HTTP by autocannon from this process; and the Lambda view (each function in fresh
 // processes, one invocation at a time). Prints a table and writes bench/results/<date>.json and
-// .html. Groups: auth, packages, mixed, lambda (all by default). See docs/BENCHMARKS.md.
+// .html. Groups: auth, packages, mixed, lambda, scan (the rule scanner's CPU, in this process; all by
+// default). See docs/BENCHMARKS.md.
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const PASSWORD = 'bench password 123';
 const ROOT_PASSWORD = 'bench root password';
 const pgBase = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-const GROUPS = ['auth', 'packages', 'mixed', 'lambda'] as const;
+const GROUPS = ['auth', 'packages', 'mixed', 'lambda', 'scan'] as const;
 type Group = (typeof GROUPS)[number];
 
 // Sizes: the whole run stays well under 10 minutes on a 2-core machine (docs/BENCHMARKS.md).
@@ -437,12 +439,19 @@ async function main() {
     `argon2id verify: ${hash.verifyMs} ms median on this machine; hash-bound limit ${hash.measuredPerSecond} logins/s with ${cores} verifies at once (ideal ${cores} x 1000 / ${hash.verifyMs} ms = ${hash.idealPerSecond})`,
   );
 
-  const http = groups.some((g) => g !== 'lambda') ? await runHttpGroups(groups, cores) : { scenarios: [] };
+  const http = groups.some((g) => g !== 'lambda' && g !== 'scan') ? await runHttpGroups(groups, cores) : { scenarios: [] };
   let lambda: LambdaReport | undefined;
   if (groups.includes('lambda')) {
     await attempt('lambda', async () => {
       lambda = await runLambdaView({ pgBase, packages: PACKAGES, processes: LAMBDA.processes, invocations: LAMBDA.invocations });
       for (const f of lambda.failures ?? []) failures.push({ scenario: `lambda ${f.handler}`, error: f.error });
+    });
+  }
+
+  let scan: ScanBenchReport | undefined;
+  if (groups.includes('scan')) {
+    await attempt('scan', async () => {
+      scan = runScanBench();
     });
   }
 
@@ -468,6 +477,7 @@ async function main() {
     scenarios: http.scenarios,
     ...(http.searchPlan ? { searchPlan: http.searchPlan } : {}),
     ...(lambda ? { lambda } : {}),
+    ...(scan ? { scan } : {}),
     ...(failures.length ? { failures } : {}),
   };
 
