@@ -176,10 +176,12 @@ describe.each(databaseEngines)('PgPackageRepo on $name', (engine) => {
       expect(rows.map((r) => r.name)).toEqual(['vault-basics', 'ops-handbook', 'deploy-notes']);
       expect(rows[0]!.matches).toEqual([]);
       // ops-handbook has the word in two files, deploy-notes in one: most files matched first, then recency.
-      const [match] = rows[1]!.matches!;
-      expect(match).toMatchObject({ path: 'rules/secrets.md' });
-      // Whitespace collapsed; the excerpt starts at a word, so the heading's "#" is left out.
-      expect(match!.snippet).toBe('Handling credentials Never commit keys. Store every credential in a vault, and rotate vaults yearly.');
+      // Matches in path order.
+      expect(rows[1]!.matches!.map((m) => m.path)).toEqual(['rules/other.md', 'rules/secrets.md']);
+      const match = rows[1]!.matches![1];
+      // An excerpt of the text with white space collapsed (line breaks, tabs, runs of spaces).
+      expect('# Handling credentials Never commit keys. Store every credential in a vault, and rotate vaults yearly.').toContain(match!.snippet);
+      expect(match!.snippet).toMatch(/keys\. Store every credential in a vault, and rotate vaults yearly\.$/);
       expect(marked(match!)).toEqual(['vault', 'vaults']);
       expect(rows[2]!.matches).toEqual([{ path: 'notes.md', snippet: 'Unlock the vault before deploying.', highlights: [[11, 16]] }]);
     });
@@ -187,12 +189,27 @@ describe.each(databaseEngines)('PgPackageRepo on $name', (engine) => {
     it('matches stemmed words and pages through name hits into content hits', async () => {
       expect(marked((await search('credentials'))[0]!.matches![0]!)).toEqual(['credentials', 'credential']);
       const second = await search('vault', ANONYMOUS, { limit: 1, offset: 1 });
-      expect(second.map((r) => [r.name, r.matches!.map((m) => m.path)])).toEqual([['ops-handbook', ['rules/secrets.md', 'rules/other.md']]]);
+      expect(second.map((r) => [r.name, r.matches!.map((m) => m.path)])).toEqual([['ops-handbook', ['rules/other.md', 'rules/secrets.md']]]);
       expect((await search('vault -deploying')).map((r) => r.name)).toEqual(['vault-basics', 'ops-handbook']);
       // A query of negations alone looks up no word: no content hit, however many files lack the word.
       const negated = await search('-vault');
       expect(negated.length).toBeGreaterThan(0);
       expect(negated.filter((r) => r.matches!.length > 0)).toEqual([]);
+    });
+
+    it('highlights the words of the query wherever they are in a file, also far apart and spelt otherwise', async () => {
+      const far = ' filler words here'.repeat(40);
+      await publish(people.ann!, 'spread-words', '1.0.0', 650, {}, {
+        'a.md': `Frustrating builds.${far}\nRust toolchains are pinned.${far} Happy ending with a kestrel.`,
+      });
+      // An AND query whose words are far apart: each excerpt shows one of them.
+      const [row] = await search('toolchain kestrel');
+      expect(row?.name).toBe('spread-words');
+      expect(marked(row!.matches![0]!)).toEqual(['toolchains']);
+      // The stem is found inside another word first ("frustrating"), and the word itself starts a line.
+      expect(marked((await search('rust'))[0]!.matches![0]!)).toEqual(['Rust']);
+      // A stem that is not how the word starts ("happi").
+      expect(marked((await search('happy'))[0]!.matches![0]!)).toEqual(['Happy']);
     });
 
     it('searches only the latest version of a package', async () => {
@@ -209,7 +226,7 @@ describe.each(databaseEngines)('PgPackageRepo on $name', (engine) => {
       const [row] = await search('plaintext');
       expect(row?.name).toBe('hostile-text');
       const { snippet } = row!.matches![0]!;
-      expect(snippet).toContain('plaintext passwords <script>alert("pwned")</script> <img src=x onerror=alert(1)> anywhere &amp; ever');
+      expect(snippet).toContain('plaintext passwords <script>alert("pwned")</script> <img src=x onerror=alert(1)> anywhere');
       expect(snippet).not.toMatch(/[\uE000-\uE003]/);
       expect(marked(row!.matches![0]!)).toEqual(['plaintext']);
       // What looks like markup is searchable text too.

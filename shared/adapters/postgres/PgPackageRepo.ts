@@ -161,36 +161,46 @@ const MATCHES_PER_PACKAGE = 3;
  */
 const headlineSource = (text: string) =>
   `translate(${text}, '<>${HEADLINE_MARK.start}${HEADLINE_MARK.stop}${HEADLINE_MARK.lessThan}${HEADLINE_MARK.greaterThan}', '${HEADLINE_MARK.lessThan}${HEADLINE_MARK.greaterThan}')`;
-/** About 35 words around the densest match: a little more than a snippet holds, cut to size in TypeScript. */
-const HEADLINE_OPTIONS = `StartSel="${HEADLINE_MARK.start}", StopSel="${HEADLINE_MARK.stop}", MaxWords=35, MinWords=15, ShortWord=3, MaxFragments=0`;
-const headline = (text: string) => `ts_headline('english', ${headlineSource(text)}, ${CONTENT_TSQUERY}, '${HEADLINE_OPTIONS}')`;
+/** About 30 words around the densest match: a little more than a snippet holds, cut to size in TypeScript. */
+const HEADLINE_OPTIONS = `StartSel="${HEADLINE_MARK.start}", StopSel="${HEADLINE_MARK.stop}", MaxWords=30, MinWords=12, ShortWord=3, MaxFragments=0`;
+/**
+ * The query's words, any of them, for ts_headline: it looks for a stretch of text that satisfies
+ * the query, and `helm ingress` is rarely satisfied in the few words around one match. The
+ * query's positive part (querytree) with every AND and phrase operator made an OR; its lexemes are
+ * stemmed already, so the text is cast, not parsed again.
+ */
+const HEADLINE_TSQUERY = String.raw`regexp_replace(querytree(${CONTENT_TSQUERY}), '\s(&|<->|<\d+>)\s', ' | ', 'g')::tsquery`;
+const headline = (text: string) => `ts_headline('english', ${headlineSource(text)}, ${HEADLINE_TSQUERY}, '${HEADLINE_OPTIONS}')`;
 
 /**
- * A regular expression for the first word of a file that may match: any of the query's words,
- * stemmed as the index stems them, at the start of a word, whatever the letter case (ASCII
- * punctuation in them escaped; the rest of a lexeme is letters and digits). ts_headline then reads
- * only the text around it: it parses all the text it is given, so on whole files of 20 KB it
- * would cost ten times more. A stem that is not spelt as the start of its word (`happi`) finds
- * nothing, and the headline is computed from the whole file.
+ * Where a file probably matches: where one of the query's words, stemmed as the index stems them,
+ * starts a word (after a space, in lower case or capitalised), else where it appears at all.
+ * ts_headline then reads only the text around it: it parses all the text it is given, so whole
+ * files of 20 KB would cost ten times more. When that text holds no match after all (a stem
+ * inside another word, or not spelt as its word starts: `happi`), the headline is computed from
+ * the whole file.
  */
-const FIRST_MATCH_PATTERN = String.raw`(SELECT '\m(' || string_agg(regexp_replace(lexeme, '([!-/:-@[-\`{-~])', '\\\1', 'g'), '|') || ')'
-     FROM unnest(tsvector_to_array(to_tsvector('english', $1::text))) AS lexeme)`;
-/** Characters of text around the first match that ts_headline reads. */
-const WINDOW_BEFORE = 300;
-const WINDOW_LENGTH = 700;
+const matchAt = (text: string) => `(SELECT min(coalesce(nullif(strpos(${text}, ' ' || lexeme), 0) + 1, nullif(strpos(${text}, ' ' || initcap(lexeme)), 0) + 1,
+                                      nullif(strpos(${text}, lexeme), 0)))
+              FROM unnest(tsvector_to_array(to_tsvector('english', $1::text))) AS lexeme)`;
+/** Characters of text before the match, and in all, that ts_headline reads: about 45 words, more than a snippet shows. */
+const WINDOW_BEFORE = 100;
+const WINDOW_LENGTH = 320;
 
 /**
  * The search statement (exported so the benchmark can EXPLAIN exactly what runs).
  * Hits: full-text matches on name (weight A), description (B) and tags (C), via the GIN index,
  * ranked exact name first, then ts_rank, then recency; only the page is kept, so ranking costs one
  * top-N sort. Content hits come after all of them: packages whose latest version has files
- * matching the query (the GIN index of version_files), most matching files first, then recency.
+ * matching the query (the GIN index of version_files), most matching files first, then the most
+ * recently published.
  * They are looked for only when the other hits do not fill the page, and only for a query with a
  * word to look up: not for one of stop words or negations alone, which would match nearly every
  * file. Only when there is no hit of either kind, near-miss names (typos) come from the trigram
- * GiST index in nearest-first order. Excerpts (ts_headline, costly on long texts) are computed
- * last, for the content hits of the page only, from at most MATCHES_PER_PACKAGE files each. One
- * statement, one round trip; user text is only ever a parameter.
+ * GiST index in nearest-first order. Excerpts are computed last, for the content hits of the
+ * page only, from their first MATCHES_PER_PACKAGE matching files by path, each with ts_headline
+ * over a few hundred characters around a match rather than the whole file. One statement, one
+ * round trip; user text is only ever a parameter.
  */
 export function searchStatement(query: SearchQuery, viewer: Viewer = ANONYMOUS): { text: string; params: unknown[] } {
   const q = query.q.trim();
@@ -218,7 +228,7 @@ export function searchStatement(query: SearchQuery, viewer: Viewer = ANONYMOUS):
          -- version, visible, not a hit above: \`hits\` holds all of them when this runs) until the
          -- page is full, so only the first few of thousands of matches cost a lookup.
          SELECT listed.*
-           FROM (SELECT f.version_id, count(*) AS files, (array_agg(f.path ORDER BY f.path))[1:${MATCHES_PER_PACKAGE}] AS paths
+           FROM (SELECT f.version_id, count(*) AS files, array_agg(f.path) AS paths
                    FROM registry.version_files f
                   WHERE f.search @@ ${CONTENT_TSQUERY}
                   GROUP BY f.version_id
@@ -253,21 +263,21 @@ export function searchStatement(query: SearchQuery, viewer: Viewer = ANONYMOUS):
               (SELECT coalesce(sum(v.downloads), 0) FROM registry.package_versions v WHERE v.package_id = page.id)::bigint AS downloads,
               ${latestFlags('page')} AS flags,
               CASE WHEN page.matched_paths IS NULL THEN '[]'::json ELSE (
-                SELECT coalesce(json_agg(json_build_object('path', shown.path, 'headline', shown.headline) ORDER BY shown.n), '[]'::json)
-                  FROM (SELECT m.n, m.path,
-                               coalesce(CASE WHEN strpos(near.headline, '${HEADLINE_MARK.start}') > 0 THEN near.headline END, ${headline('body.text')}) AS headline
-                          FROM unnest(page.matched_paths) WITH ORDINALITY AS m(path, n)
-                          JOIN registry.version_files f ON f.version_id = page.version_id AND f.path = m.path
-                          -- Read (and decompressed) once, not once per use below.
-                         CROSS JOIN LATERAL (SELECT f.content || '' AS text) body
-                         CROSS JOIN LATERAL (SELECT regexp_instr(body.text, ${FIRST_MATCH_PATTERN}, 1, 1, 0, 'i') AS at) found
-                         CROSS JOIN LATERAL (
-                               SELECT CASE WHEN found.at > 0 THEN ${headline(String.raw`regexp_replace(regexp_replace(
-                                        substr(body.text, greatest(1, found.at - ${WINDOW_BEFORE}), ${WINDOW_LENGTH}),
-                                        CASE WHEN found.at > ${WINDOW_BEFORE + 1} THEN '^\S*' ELSE '^' END, ''),
-                                        CASE WHEN found.at - ${WINDOW_BEFORE} + ${WINDOW_LENGTH} <= length(body.text) THEN '\S*$' ELSE '$' END, '')`)} END AS headline
-                         ) near
-                       ) shown
+                -- Each step in a subquery of its own (OFFSET 0: kept apart, so each value is
+                -- computed once and not again wherever it is used), the file read once.
+                SELECT coalesce(json_agg(json_build_object('path', near.path, 'headline',
+                         coalesce(CASE WHEN strpos(near.headline, '${HEADLINE_MARK.start}') > 0 THEN near.headline END, ${headline('near.text')})
+                       ) ORDER BY near.path), '[]'::json)
+                  FROM (SELECT found.path, found.text,
+                               CASE WHEN found.at IS NOT NULL THEN ${headline(`substr(found.text, greatest(1, found.at - ${WINDOW_BEFORE}), ${WINDOW_LENGTH})`)} END AS headline
+                          FROM (SELECT body.path, body.text, ${matchAt('body.text')} AS at
+                                  FROM (SELECT f.path, f.content || '' AS text
+                                          FROM registry.version_files f
+                                         WHERE f.version_id = page.version_id
+                                           AND f.path IN (SELECT matched.path FROM unnest(page.matched_paths) AS matched(path) ORDER BY matched.path LIMIT ${MATCHES_PER_PACKAGE})
+                                        OFFSET 0) body
+                                OFFSET 0) found
+                        OFFSET 0) near
               ) END AS matches
          FROM page
         ORDER BY ${order}`,
