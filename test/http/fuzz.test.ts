@@ -9,7 +9,7 @@ import { ROOT_PASSWORD, startTestServer, type TestServer } from '../support/test
 // Every entry of the route table, fed what a careless or hostile client sends: malformed and
 // truncated bodies, wrong content types, control characters, oversized and deeply nested values,
 // hostile path parameters and headers, aborted uploads; as anonymous, as a plain user and as an
-// admin. Whatever the answer, it is never a 5xx, an error is always JSON with a string `error`,
+// admin. Whatever the answer, it is never a 5xx, an API error is always JSON with a string `error` (a page error an HTML page),
 // and the server keeps answering.
 
 let api: TestServer;
@@ -57,10 +57,17 @@ function send(p: Probe, caller: Caller): Promise<Reply> {
   });
 }
 
-/** What is wrong with a reply, if anything. */
-function problemWith(r: Reply): string | undefined {
+/**
+ * What is wrong with a reply, if anything. The web catalogue's pages (paths outside /v1/) answer
+ * errors as pages: HTML with a heading saying what happened.
+ */
+function problemWith(r: Reply, path: string): string | undefined {
   if (r.status >= 500) return `answered ${r.status}`;
   if (r.status < 400) return undefined;
+  if (!path.startsWith('/v1/')) {
+    if (!/^text\/html\b/.test(r.contentType)) return `page error with Content-Type ${r.contentType || '(none)'}`;
+    return /<h1>[^<]+<\/h1>/.test(r.text) ? undefined : 'error page without a heading';
+  }
   if (!/^application\/json\b/.test(r.contentType)) return `error with Content-Type ${r.contentType || '(none)'}`;
   try {
     const body = JSON.parse(r.text) as { error?: unknown };
@@ -83,7 +90,7 @@ async function run(probes: Probe[], callers: Caller[] = CALLERS): Promise<number
       let reply: Reply | undefined;
       try {
         reply = await send(p, caller);
-        problem = problemWith(reply);
+        problem = problemWith(reply, p.path);
       } catch (err) {
         problem = `request failed: ${(err as Error).message}`;
       }
@@ -414,7 +421,7 @@ function truncatedBody(route: RouteDefinition, path: string, how: 'framed' | 'le
       const [head, ...rest] = text.split('\r\n\r\n');
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head ?? '')?.[1] ?? 0);
       const contentType = /\r\ncontent-type: ([^\r]*)/i.exec(head ?? '')?.[1] ?? '';
-      const problem = status === 0 ? 'no answer' : problemWith({ status, contentType, text: rest.join('\r\n\r\n') });
+      const problem = status === 0 ? 'no answer' : problemWith({ status, contentType, text: rest.join('\r\n\r\n') }, path);
       resolve(problem && `${caller} ${route.method} ${path} [${how} truncated body]: ${problem}`);
     });
     socket.write(head + chunk, () => {
