@@ -1,9 +1,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PgPublishedVersions } from '../../shared/adapters/postgres/PgPublishedVersions.js';
+import { PgVersionSafetyStore } from '../../shared/adapters/postgres/PgVersionSafetyStore.js';
+import { reprocess, ruleSafetyStep } from '../../shared/packages/reprocess.js';
 import { FLAG_RULES } from '../../shared/safety/ruleScanner.js';
+import { openLocalBlobStore, openLocalDatabase } from '../../scripts/local/localRuntime.js';
 import { archiveOf } from '../support/archives.js';
 import { expectStatus, ROOT_PASSWORD, startTestServer, type TestServer } from '../support/testServer.js';
 
@@ -299,5 +304,53 @@ describe('the corpus through the publish path', () => {
     expect(table['benign flagged'] + table['benign refused']).toBe(0);
     expect(table['hostile refused'] + table['hostile flagged']).toBe(Object.keys(expected).filter((k) => k.startsWith('hostile/')).length);
     expect(table['benign passed']).toBe(readdirSync(join(CORPUS, 'benign')).length);
+  }, 120_000);
+});
+
+describe('the rescan of versions published before the scanner', () => {
+  it('fills their findings from the archives as the reprocess walk runs on the server\'s stores; a second run changes nothing', async () => {
+    const first = await startTestServer();
+    const { dataDir, databaseUrl } = first;
+    let second: TestServer | undefined;
+    const shared = api;
+    try {
+      // The shared server's helpers publish; this one is the server being reprocessed.
+      api = first;
+      const token = (await api.call('POST', '/v1/auth/login', { json: { username: 'root', password: ROOT_PASSWORD } })).body.token as string;
+      expectStatus(await send(token, await packageOf('old-comment', { 'rules.md': corpus('hostile/html-comment-curl.md') })), 201);
+      expectStatus(await send(token, await packageOf('old-clean', { 'rules.md': '# Rules\n\nKeep it small.\n' })), 201);
+      const published = (await findingsOf('old-comment')).findings;
+      expect(published).toHaveLength(2);
+      await first.close({ keepData: true });
+
+      const env = { DATABASE_URL: databaseUrl ?? '' };
+      const walk = async (changes: string[] = []) => {
+        const database = await openLocalDatabase(env, dataDir);
+        const blobs = await openLocalBlobStore({}, dataDir);
+        try {
+          // As a database migrated to 011 after these versions were published: never scanned.
+          for (const change of changes) await database.store.query(change);
+          const store = new PgVersionSafetyStore(database.store);
+          return await reprocess({ versions: new PgPublishedVersions(database.store), blobs: blobs.store }, { steps: [ruleSafetyStep(store)] });
+        } finally {
+          await blobs.close();
+          await database.close();
+        }
+      };
+      const run1 = await walk(['DELETE FROM registry.version_findings', 'UPDATE registry.package_versions SET scanner_version = NULL']);
+      expect(run1).toMatchObject({ total: 2, changed: 2, missing: [], unreadable: [] });
+      const run2 = await walk();
+      expect(run2).toMatchObject({ total: 2, changed: 0 });
+
+      second = await startTestServer({ dataDir, ...(databaseUrl ? { databaseUrl } : { embedded: true }) });
+      api = second;
+      expect(await findingsOf('old-comment')).toEqual({ scanner_version: expect.any(Number), findings: published });
+      expect(await findingsOf('old-clean')).toEqual({ scanner_version: expect.any(Number), findings: [] });
+    } finally {
+      api = shared;
+      await second?.close();
+      await first.dropDatabase?.();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   }, 120_000);
 });
