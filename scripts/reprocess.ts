@@ -16,18 +16,26 @@ import { openLocalBlobStore, openLocalDatabase } from './local/localRuntime.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const USAGE = 'usage: npm run reprocess [-- --only-missing] [--batch-size=N]';
+const USAGE = 'usage: npm run reprocess [-- --only-missing] [--all] [--batch-size=N]';
 const MAX_LISTED = 50;
 
 function options() {
   try {
     const { values } = parseArgs({
-      options: { 'only-missing': { type: 'boolean', default: false }, 'batch-size': { type: 'string', default: '200' }, help: { type: 'boolean', default: false } },
+      options: {
+        'only-missing': { type: 'boolean', default: false },
+        // The rule scanner's findings are rewritten only for versions the current scanner has not
+        // scanned; --all scans every version again (findings written only where they differ).
+        all: { type: 'boolean', default: false },
+        'batch-size': { type: 'string', default: '200' },
+        help: { type: 'boolean', default: false },
+      },
       strict: true,
     });
     const batchSize = Number(values['batch-size']);
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 5000) throw new Error('--batch-size must be a whole number from 1 to 5000');
-    return { onlyMissing: values['only-missing'], batchSize, help: values.help };
+    if (values.all && values['only-missing']) throw new Error('--all and --only-missing exclude each other');
+    return { onlyMissing: values['only-missing'], all: values.all, batchSize, help: values.help };
   } catch (error) {
     console.error(`reprocess: ${(error as Error).message}\n${USAGE}`);
     process.exit(2);
@@ -45,7 +53,7 @@ function report(done: Readonly<ReprocessProgress>): void {
   listed('archive unreadable', done.unreadable.map((v) => `${v.name}@${v.version} (sha256 ${v.sha256}): ${v.problem}`));
 }
 
-const { onlyMissing, batchSize, help } = options();
+const { onlyMissing, all, batchSize, help } = options();
 if (help) {
   console.log(USAGE);
   process.exit(0);
@@ -60,7 +68,7 @@ try {
   const done = await reprocess(
     { versions: new PgPublishedVersions(database.store), blobs: blobs.store },
     {
-      steps: [contentIndexStep(new PgVersionFileIndex(database.store)), ruleSafetyStep(new PgVersionSafetyStore(database.store))],
+      steps: [contentIndexStep(new PgVersionFileIndex(database.store)), ruleSafetyStep(new PgVersionSafetyStore(database.store), { all })],
       onlyMissing,
       batchSize,
       onProgress: (p) => console.log(progressLine(p)),

@@ -16,6 +16,8 @@ export interface ReprocessStep {
   readonly name: string;
   /** Of these versions, those this step has handled already (left alone with `onlyMissing`). */
   handledAmong(versionIds: readonly number[]): Promise<Set<number>>;
+  /** Versions it has handled are left alone even without `onlyMissing`: what it keeps depends only on the code's version. */
+  readonly skipsHandled?: boolean;
   /** Handles one version; answers whether it changed anything it keeps. */
   apply(version: StoredVersion, files: readonly ArchiveTextFile[]): Promise<boolean>;
 }
@@ -31,14 +33,16 @@ export function contentIndexStep(index: VersionFileIndex): ReprocessStep {
 
 /**
  * The rule scanner's findings of each version (registry.version_findings), scanned again from its
- * archive by this SCANNER_VERSION: handled once a version carries this scanner's findings. A
+ * archive by this SCANNER_VERSION: handled once a version carries this scanner's findings, and
+ * then left alone unless `all` (a scanner version's findings of an archive never change). A
  * version is rewritten (and its safety revision moved) only when what is stored differs. Refusing
  * findings of a version published before its rule are stored as the scanner says, and only shown:
  * nothing is deleted, hidden or withdrawn.
  */
-export function ruleSafetyStep(store: VersionSafetyStore): ReprocessStep {
+export function ruleSafetyStep(store: VersionSafetyStore, options: { all?: boolean } = {}): ReprocessStep {
   return {
     name: 'rule safety',
+    skipsHandled: !options.all,
     handledAmong: (ids) => store.scannedAmong(ids, SCANNER_VERSION),
     apply: (version, files) => store.replaceFindings(version.id, rescan(files)),
   };
@@ -90,9 +94,9 @@ export async function reprocess(
     if (batch.length === 0) break;
     afterId = batch[batch.length - 1]!.id;
     const ids = batch.map((v) => v.id);
-    const handled = options.onlyMissing
-      ? await Promise.all(options.steps.map((step) => step.handledAmong(ids)))
-      : options.steps.map(() => new Set<number>());
+    const handled = await Promise.all(
+      options.steps.map((step) => (options.onlyMissing || step.skipsHandled ? step.handledAmong(ids) : Promise.resolve(new Set<number>()))),
+    );
 
     await forEachAtMost(concurrency, batch, async (version) => {
       const steps = options.steps.filter((_, i) => !handled[i]!.has(version.id));

@@ -149,7 +149,8 @@ describe.each(databaseEngines)('rule safety in the package repository on $name',
     );
 
     const store = new PgVersionSafetyStore(t.db);
-    const run = (onlyMissing = false) => reprocess({ versions: new PgPublishedVersions(t.db), blobs }, { steps: [ruleSafetyStep(store)], onlyMissing, batchSize: 2 });
+    const run = (onlyMissing = false, all = false) =>
+      reprocess({ versions: new PgPublishedVersions(t.db), blobs }, { steps: [ruleSafetyStep(store, { all })], onlyMissing, batchSize: 2 });
     const first = await run(true);
     expect(first.changed).toBe(2);
     expect(first.alreadyDone).toBeGreaterThan(0);
@@ -169,5 +170,19 @@ describe.each(databaseEngines)('rule safety in the package repository on $name',
     expect(await revisionOf('old-tagged', '1.0.0')).toEqual({ safety_revision: 1, scanner_version: SCANNER_VERSION });
     const skipped = await run(true);
     expect(skipped).toMatchObject({ changed: 0, alreadyDone: skipped.total });
+
+    // A version at the current scanner is left alone unless --all, which scans it again and repairs it.
+    await t.db.query(
+      `INSERT INTO registry.version_findings (version_id, ordinal, file, line, column_number, rule, severity, message, excerpt)
+       VALUES ($1::int, 99, 'rules.md', 1, 1, 'retired-rule', 'flag', 'gone', '')`,
+      [tagged!.id],
+    );
+    expect(await run()).toMatchObject({ changed: 0, alreadyDone: skipped.total });
+    expect(await findingRows()).toBe(rows + 1);
+    const repaired = await run(false, true);
+    expect(repaired).toMatchObject({ changed: 1, alreadyDone: 0 });
+    expect(await findingRows()).toBe(rows);
+    expect(await revisionOf('old-tagged', '1.0.0')).toEqual({ safety_revision: 2, scanner_version: SCANNER_VERSION });
+    expect((await run(false, true)).changed).toBe(0);
   });
 });
