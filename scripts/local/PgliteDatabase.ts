@@ -1,6 +1,5 @@
-import { mkdir } from 'node:fs/promises';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import type { PGlite, Transaction } from '@electric-sql/pglite';
+import { createPglite } from './blankPgliteCluster.js';
 import type { Database, QueryResult, SqlClient } from '../../shared/ports/Database.js';
 
 function client(db: PGlite | Transaction): SqlClient {
@@ -22,11 +21,9 @@ function client(db: PGlite | Transaction): SqlClient {
 export class PgliteDatabase implements Database {
   private constructor(private readonly db: PGlite) {}
 
-  /** dataDir undefined: in memory. */
+  /** dataDir undefined: in memory. A new database starts from the blank cluster (blankPgliteCluster.ts). */
   static async open(dataDir?: string): Promise<PgliteDatabase> {
-    if (dataDir) await mkdir(dataDir, { recursive: true });
-    // pg_trgm backs package search; PGlite ships it as a loadable extension.
-    return new PgliteDatabase(await PGlite.create({ ...(dataDir ? { dataDir } : {}), extensions: { pg_trgm } }));
+    return new PgliteDatabase(await createPglite(dataDir));
   }
 
   query<Row>(text: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {

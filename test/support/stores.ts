@@ -1,9 +1,8 @@
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { DataApiDatabase } from '../../shared/adapters/postgres/DataApiDatabase.js';
 import { PgDatabase } from '../../shared/adapters/postgres/PgDatabase.js';
 import { migrate } from '../../shared/db/migrate.js';
 import type { Database } from '../../shared/ports/Database.js';
+import { createPglite } from '../../scripts/local/blankPgliteCluster.js';
 import { PgliteDatabase } from '../../scripts/local/PgliteDatabase.js';
 import { createScratchDatabase } from '../../scripts/local/scratchDatabase.js';
 import { FakeDataApi } from './fakeDataApi.js';
@@ -68,7 +67,7 @@ export const blankDatabaseEngines: Engine[] = [
   {
     name: 'Data API (fake over PGlite)',
     async open() {
-      const engine = await PGlite.create({ extensions: { pg_trgm } });
+      const engine = await createPglite();
       return onDataApi('Data API (fake over PGlite)', FakeDataApi.overPglite(engine), () => engine.close());
     },
   },

@@ -19,8 +19,7 @@ import {
   type ExecuteStatementCommandOutput,
   type Field,
 } from '@aws-sdk/client-rds-data';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import type { PGlite } from '@electric-sql/pglite';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -48,6 +47,7 @@ import { ANONYMOUS, viewerOf } from '../../shared/registries/Viewer.js';
 import { decideRegistryCreation, decideTokenCreation, type RegistryCreationFacts, type TokenCreationFacts } from '../../shared/registries/rights.js';
 import { isSafeToRepeat } from '../../shared/resilience/GuardedDatabase.js';
 import { applySideEffects } from '../../shared/sideEffects/applySideEffects.js';
+import { createPglite } from '../../scripts/local/blankPgliteCluster.js';
 import { PgliteDatabase } from '../../scripts/local/PgliteDatabase.js';
 import { FakeDataApi } from '../support/fakeDataApi.js';
 
@@ -600,7 +600,7 @@ describe('the fake Data API types values as the Data API does', () => {
   const TOKEN = '0b7c7a4e-1111-4222-8333-444455556666';
 
   beforeAll(async () => {
-    pg = await PGlite.create();
+    pg = await createPglite();
     fake = FakeDataApi.overPglite(pg);
     db = new DataApiDatabase({ ...TARGET, client: fake.client });
     await db.exec(`CREATE TABLE t (id uuid, n integer, big bigint, doc jsonb, tags text[], at timestamptz, name text);
@@ -701,7 +701,7 @@ describe('the repositories on the Data API driver (fake Data API over PGlite)', 
   let baseline: PgliteDatabase;
 
   beforeAll(async () => {
-    pg = await PGlite.create({ extensions: { pg_trgm } });
+    pg = await createPglite();
     fake = FakeDataApi.overPglite(pg);
     db = new DataApiDatabase({ ...TARGET, client: fake.client });
     baseline = await PgliteDatabase.open();
