@@ -72,6 +72,9 @@ export function nativeModuleCommands(outputDir: string): string[] {
 export function bundleDefines(uses: readonly Port[], dataAccess: DataAccess): Record<string, string> {
   const defines: Record<string, string> = {
     'process.env.RFH_BUNDLE_DATABASE_DRIVER': JSON.stringify(dataAccess === 'data-api' ? 'data-api' : 'pg'),
+    // The stack records no X-Ray traces (shared/observability/telemetry.ts): the tracer and the
+    // X-Ray SDK (about 115 KiB with the whole of semver it requires) stay out of every bundle.
+    'process.env.RFH_BUNDLE_TRACING': JSON.stringify('without'),
   };
   for (const port of PORTS) {
     if (!uses.includes(port)) defines[`process.env.RFH_BUNDLE_${port.toUpperCase()}`] = JSON.stringify('without');

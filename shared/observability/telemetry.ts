@@ -19,8 +19,9 @@ export const inLambda = Boolean(process.env.AWS_LAMBDA_FUNCTION_NAME);
 // be recorded. Loading it costs a function's init the X-Ray SDK (about 15 ms of CPU here), and
 // the SDK installs async_hooks with destroy tracking on every promise as soon as it is imported,
 // which cost the local server about a tenth of its CPU.
+// The stack's bundling also leaves the tracer out (RFH_BUNDLE_TRACING, infra/bundling.ts).
 export const tracer: Tracer | undefined =
-  inLambda && process.env.POWERTOOLS_TRACE_ENABLED === 'true'
+  process.env.RFH_BUNDLE_TRACING !== 'without' && inLambda && process.env.POWERTOOLS_TRACE_ENABLED === 'true'
     ? new (await import('@aws-lambda-powertools/tracer')).Tracer({ serviceName: SERVICE_NAME })
     : undefined;
 
