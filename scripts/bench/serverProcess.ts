@@ -15,7 +15,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
  * server's event loop or cores' accounting), on a free port, with the given environment.
  */
 export async function startServerProcess(env: NodeJS.ProcessEnv): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/server.ts'], {
+  // BENCH_SERVER_CPU_PROF=<dir>: a V8 CPU profile of the server, written there when it stops.
+  const profile = process.env.BENCH_SERVER_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_SERVER_CPU_PROF] : [];
+  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', 'scripts/server.ts'], {
     cwd: root,
     // argon2 hashes run on libuv's pool: as many threads as cores, so hashes do not fight each
     // other and the event loop for the same cores (measured: ~15% more logins per second here).
