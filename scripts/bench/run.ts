@@ -12,7 +12,9 @@ import { runLoad, type LoadRequest, type LoadResult } from './load.js';
 import { runPacedLoad } from './pacedLoad.js';
 import { renderReport, type BenchResult, type Scenario } from './report.js';
 import { runScanBench, type ScanBenchReport } from './ruleScan.js';
-import { explainSearch, SEARCH_QUERIES, seededName, seedPackages } from './seedPackages.js';
+import { explainSearch, FILES_PER_PACKAGE, SEARCH_QUERIES, seededName, seedPackages } from './seedPackages.js';
+import { withDatabaseCpu } from './databaseCpu.js';
+import { CONTENT_QUERIES } from './ruleFiles.js';
 import { startDynamoProcess } from './dynamoProcess.js';
 import { startServerProcess } from './serverProcess.js';
 
@@ -110,6 +112,18 @@ function loginShares(throughput: number, before: HashBound, after: HashBound) {
   };
 }
 
+/** CPU milliseconds per request of a load: the server process's, the database backends', and both. */
+function searchCpu(run: { result: LoadResult; databaseCpuMs?: number }) {
+  const round = (n: number) => Math.round(n * 100) / 100;
+  const server = run.result.cpu?.serverCpuMsPerRequest;
+  const database = run.databaseCpuMs !== undefined && run.result.requests > 0 ? round(run.databaseCpuMs / run.result.requests) : undefined;
+  return {
+    serverCpuMsPerRequest: server,
+    databaseCpuMsPerRequest: database,
+    cpuMsPerRequest: server !== undefined && database !== undefined ? round(server + database) : undefined,
+  };
+}
+
 const loginRequest = (username: string): LoadRequest => ({
   method: 'POST',
   path: '/v1/auth/login',
@@ -194,8 +208,8 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
     const ensureSeeded = async () => {
       if (seeded) return;
       const t = performance.now();
-      await seedPackages(scratch.url, PACKAGES);
-      console.log(`seeded ${PACKAGES} packages x 3 versions in ${Math.round(performance.now() - t)} ms`);
+      await seedPackages(scratch.url, PACKAGES, { ruleFiles: true });
+      console.log(`seeded ${PACKAGES} packages x 3 versions, ${FILES_PER_PACKAGE} rule files each, in ${Math.round(performance.now() - t)} ms`);
       seeded = true;
     };
     // Real archives published over HTTP (1 KB to 60 KB of rules), for the blob downloads.
@@ -307,11 +321,14 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
           pick: (i) => ({ method: 'GET', path: `/v1/packages/${seededName((i * 104729) % PACKAGES)}/versions/1.1.0` }),
         });
         add({ name: 'version-read', group: 'packages', description: `5,000 version reads over ${PACKAGES} packages at concurrency 50`, result: versionRead });
-        const search = await load({
-          connections: 50,
-          amount: 5_000,
-          pick: (i) => ({ method: 'GET', path: `/v1/packages?q=${encodeURIComponent(SEARCH_QUERIES[i % SEARCH_QUERIES.length]!)}` }),
-        });
+        // Name and content searches in the same run, each with the CPU of the server process and of
+        // the database's backends: most of a content search's work is PostgreSQL's.
+        const searches = (queries: readonly string[]) =>
+          withDatabaseCpu(scratch.url, () =>
+            load({ connections: 50, amount: 5_000, pick: (i) => ({ method: 'GET', path: `/v1/packages?q=${encodeURIComponent(queries[i % queries.length]!)}` }) }),
+          );
+        const nameSearch = await searches(SEARCH_QUERIES);
+        const search = nameSearch.result;
         const plans = { selective: await explainSearch(scratch.url, 'caching'), typo: await explainSearch(scratch.url, 'kubernets-cachng') };
         searchPlan = `-- q=caching\n${plans.selective}\n\n-- q=kubernets-cachng (no full-text hit: near-miss names)\n${plans.typo}`;
         const indexes = [...new Set(searchPlan.match(/packages_\w+_idx/g) ?? [])];
@@ -320,7 +337,25 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
           group: 'packages',
           description: `5,000 searches over ${PACKAGES} packages at concurrency 50 (${SEARCH_QUERIES.length} different queries)`,
           result: search,
-          notes: { indexesUsed: indexes, searchP50OverReadP50: Math.round((search.latencyMs.p50 / packageRead.latencyMs.p50) * 100) / 100 },
+          notes: { indexesUsed: indexes, searchP50OverReadP50: Math.round((search.latencyMs.p50 / packageRead.latencyMs.p50) * 100) / 100, ...searchCpu(nameSearch) },
+        });
+        const contentSearch = await searches(CONTENT_QUERIES);
+        const contentPlan = await explainSearch(scratch.url, CONTENT_QUERIES[0]!);
+        searchPlan += `\n\n-- q=${CONTENT_QUERIES[0]} (in rule files only: content hits, with snippets for the page)\n${contentPlan}`;
+        const contentCpu = searchCpu(contentSearch);
+        const nameCpu = searchCpu(nameSearch);
+        add({
+          name: 'search-content',
+          group: 'packages',
+          description: `5,000 searches of words found only in rule files (${FILES_PER_PACKAGE} files of 2-20 KB per package, ${CONTENT_QUERIES.length} different queries) at concurrency 50`,
+          result: contentSearch.result,
+          notes: {
+            ...contentCpu,
+            // The target: at most 2.
+            contentOverNameCpu: contentCpu.cpuMsPerRequest && nameCpu.cpuMsPerRequest ? Math.round((contentCpu.cpuMsPerRequest / nameCpu.cpuMsPerRequest) * 100) / 100 : undefined,
+            indexesUsed: [...new Set(contentPlan.match(/\w+_idx/g) ?? [])],
+            sequentialScanOfFiles: /Seq Scan on version_files/.test(contentPlan),
+          },
         });
         console.log(`\nEXPLAIN ANALYZE of the search statement over ${PACKAGES} packages:\n${searchPlan}\n`);
       });

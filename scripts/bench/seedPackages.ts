@@ -1,5 +1,7 @@
 import pg from 'pg';
 import { searchStatement } from '../../shared/adapters/postgres/PgPackageRepo.js';
+import { indexedText } from '../../shared/packages/indexedText.js';
+import { ruleFileText } from './ruleFiles.js';
 
 export const TOPICS = ['react', 'python', 'golang', 'rust', 'security', 'docs', 'testing', 'lint', 'kubernetes', 'terraform'];
 // Names built from several vocabularies so that, as in a real registry, most words are selective.
@@ -13,11 +15,18 @@ export const seededName = (i: number) =>
 /** Selective words, a phrase, an exact name, a typo (near-miss fallback) and one broad word. */
 export const SEARCH_QUERIES = ['migrations', 'caching', 'async hooks', seededName(4242), 'kubernets', 'logging', 'terraform schemas', 'strict typed', 'naming', 'react'];
 
+/** Rule files per package, in its latest version: what the content search looks through. */
+export const FILES_PER_PACKAGE = 3;
+/** Packages whose files go in one statement (about 15 MB of text). */
+const FILES_BATCH_PACKAGES = 500;
+
 /**
  * Seeds `count` packages with three versions each straight into the database (the HTTP publish
- * path is measured separately): the search benchmark needs volume, not archives.
+ * path is measured separately): the search benchmark needs volume, not archives. With
+ * `ruleFiles`, the latest version of each has FILES_PER_PACKAGE rule files of 2-20 KB indexed for
+ * content search, as publish indexes them (about 330 MB of text for 10,000 packages: a minute or two).
  */
-export async function seedPackages(databaseUrl: string, count: number): Promise<void> {
+export async function seedPackages(databaseUrl: string, count: number, options: { ruleFiles?: boolean } = {}): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -55,6 +64,22 @@ export async function seedPackages(databaseUrl: string, count: number): Promise<
     await client.query(
       `INSERT INTO registry.package_owners (package_id, user_id) SELECT id, created_by FROM registry.packages WHERE latest_version = '1.2.0'`,
     );
+    for (let from = 0; options.ruleFiles && from < count; from += FILES_BATCH_PACKAGES) {
+      const files = ids.slice(from, from + FILES_BATCH_PACKAGES).flatMap((i) =>
+        Array.from({ length: FILES_PER_PACKAGE }, (_, f) => {
+          const text = ruleFileText(i, f, word(TOPICS, Math.floor(i / 13)));
+          return { name: seededName(i), path: `rules/${f}.md`, size: Buffer.byteLength(text), content: indexedText(text) };
+        }),
+      );
+      await client.query(
+        `INSERT INTO registry.version_files (version_id, path, size_bytes, content)
+         SELECT v.id, f.path, f.size, f.content
+           FROM json_to_recordset($1::json) AS f(name text, path text, size int, content text)
+           JOIN registry.packages p ON p.name = f.name
+           JOIN registry.package_versions v ON v.package_id = p.id AND v.version = '1.2.0'`,
+        [JSON.stringify(files)],
+      );
+    }
     await client.query('COMMIT');
     await client.query('VACUUM ANALYZE');
   } finally {
