@@ -213,6 +213,8 @@ export async function runLambdaView(opts: {
       },
       { handler: 'packages/search', requests: SEARCH_QUERIES.map((q) => request('GET', `/v1/packages?q=${encodeURIComponent(q)}`)) },
       { handler: 'blobs/get', requests: [request('GET', `/v1/blobs/${blobSha}`)] },
+      // The web catalogue's package page: the package with the archive written above, its files rendered.
+      { handler: 'pages/package', requests: [request('GET', `/packages/${seededName(0)}`)] },
     ];
 
     const bundles = join(work, 'bundles');

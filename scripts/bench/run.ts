@@ -377,6 +377,24 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
         });
       });
 
+      await attempt('package-page', async () => {
+        // The web catalogue's package page: the package and its versions (SQL), the latest
+        // version's archive read and unpacked (the blob store), its Markdown rendered, the page
+        // hashed for its ETag. Over the packages published with archives above.
+        await ensureBlobs();
+        const pages = await load({
+          connections: 50,
+          amount: 2_000,
+          pick: (i) => ({ method: 'GET', path: `/packages/bench-blob-${i % BLOBS}` }),
+        });
+        add({
+          name: 'package-page',
+          group: 'packages',
+          description: `2,000 package pages (HTML, files of the latest version rendered) over ${BLOBS} packages published over HTTP, at concurrency 50`,
+          result: pages,
+        });
+      });
+
       await attempt('publish', async () => {
         // N distinct new versions (no conflict by design), built before the clock starts. Spread
         // over 25 packages: concurrent publishes of one package and of different ones both occur.
