@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { ApiError } from '../../shared/errors.js';
 import { preflightHeaders } from '../../shared/http/cors.js';
-import { errorToResponse } from '../../shared/http/errorResponse.js';
+import { describeError } from '../../shared/http/errorResponse.js';
+import { errorPageResponse } from '../../shared/web/definePage.js';
 import { SECURITY_HEADERS } from '../../shared/http/securityHeaders.js';
 import { routes, type RouteDefinition } from '../../shared/routes.js';
 import { lambdaContext, toApiGatewayEvent, writeResult } from './apiGatewayEvent.js';
@@ -101,8 +102,14 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/**
+ * An error the server answers itself, before any handler (an unknown path, a body over the
+ * route's limit, overload): as the API's JSON under /v1/, as a page elsewhere, as the route's own
+ * handler would have answered it.
+ */
 function sendError(res: ServerResponse, err: unknown, extraHeaders: Record<string, string> = {}): void {
-  const result = errorToResponse(err);
+  const rawPath = new URL(res.req.url ?? '/', 'http://localhost').pathname;
+  const result = errorPageResponse(describeError(err), { rawPath });
   result.headers = { ...SECURITY_HEADERS, ...result.headers, ...extraHeaders };
   writeResult(res, result);
 }

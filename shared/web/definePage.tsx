@@ -31,7 +31,7 @@ export function pageResult(page: VNode, event: HttpEvent): HandlerResult {
  * An error of a page route, as a page with a search box; under /v1/ (the catch-all route also
  * answers unknown API paths) as the API's JSON. Never stored by a shared cache.
  */
-export function errorPageResponse(error: ErrorAnswer, event: HttpEvent): HttpResponse {
+export function errorPageResponse(error: ErrorAnswer, event: Pick<HttpEvent, 'rawPath'>): HttpResponse {
   if (event.rawPath.startsWith('/v1/')) return jsonResponse(error.status, { error: error.message }, error.headers);
   return {
     statusCode: error.status,
