@@ -3,6 +3,7 @@
 // rules, on the words of its package's topic (a tenth of the packages each; one file in five also
 // on another topic's), and on a large pool of rare made-up terms (each in a hundred files or so), so
 // most searched words are selective and none is in every file.
+import { seededRandom } from './seededRandom.js';
 
 export const RULE_FILE_MIN_BYTES = 2_000;
 export const RULE_FILE_MAX_BYTES = 20_000;
@@ -48,21 +49,9 @@ export const CONTENT_QUERIES = [
   rareWord(3001),
 ];
 
-/** mulberry32: a small, fast, deterministic generator of numbers in [0, 1). */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The text of rule file `file` (0, 1, 2) of package `pkg`, whose topic is `topic`. */
 export function ruleFileText(pkg: number, file: number, topic: string): string {
-  const random = generator(pkg * 7 + file * 104_729 + 1);
+  const random = seededRandom(pkg * 7 + file * 104_729 + 1);
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
   const own = TOPIC_WORDS[topic] ?? TOPIC_WORDS[TOPICS_WITH_WORDS[pkg % TOPICS_WITH_WORDS.length]!]!;
   // A few rare terms per file, reused within it, as a project's own vocabulary is.

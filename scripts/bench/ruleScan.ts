@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { scanFiles } from '../../shared/safety/ruleScanner.js';
+import { seededRandom } from './seededRandom.js';
 
 // The rule scanner's CPU cost (`npm run bench -- scan`, or alone: `npx tsx scripts/bench/ruleScan.ts`).
 // Publish scans every file of an archive before it answers, so the scan is part of a publish's
@@ -29,17 +30,6 @@ export interface ScanBenchReport {
 
 const MB = 1024 * 1024;
 
-/** A deterministic pseudo-random sequence (mulberry32), so every run scans the same text. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = (
   'always never prefer avoid use keep write return handle validate test name import export type interface function ' +
@@ -117,7 +107,7 @@ function section(next: () => number, i: number): string {
 
 /** Rule Markdown of about `bytes` UTF-16 units (near enough to bytes: mostly ASCII). */
 export function variedRuleText(bytes: number, seed: number): string {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const parts: string[] = [`---\ndescription: Rules ${seed}\nglobs: ["**/*.ts"]\n---\n# Rules ${seed}\n`];
   let size = parts[0]!.length;
   for (let i = 0; size < bytes; i++) {
