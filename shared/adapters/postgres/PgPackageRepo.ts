@@ -568,34 +568,8 @@ export class PgPackageRepo implements PackageRepo {
 
   async search(query: SearchQuery, viewer: Viewer): Promise<PackageSummary[]> {
     const { text, params } = searchStatement(query, viewer);
-    const { rows } = await this.db.query<{
-      id: number;
-      name: string;
-      latest_version: string;
-      description: string;
-      tags: string[];
-      targets: string[];
-      created_at: Date | string;
-      updated_at: Date | string;
-      versions: string[];
-      downloads: number | string;
-      flags: number;
-      matches: Array<{ path: string; headline: string }>;
-    }>(text, params);
-    return rows.map((r) => ({
-      id: r.id,
-      name: r.name,
-      version: r.latest_version,
-      description: r.description,
-      tags: r.tags,
-      targets: r.targets,
-      versions: sortVersionsNewestFirst(r.versions),
-      downloads: Number(r.downloads),
-      flags: r.flags,
-      createdAt: toDate(r.created_at),
-      updatedAt: toDate(r.updated_at),
-      matches: r.matches.map((m) => contentMatchOf(m.path, m.headline)),
-    }));
+    const { rows } = await this.db.query<SummaryRow & { matches: Array<{ path: string; headline: string }> }>(text, params);
+    return rows.map((r) => ({ ...toSummary(r), matches: r.matches.map((m) => contentMatchOf(m.path, m.headline)) }));
   }
 
   async findArchive(sha256: string, viewer: Viewer): Promise<ArchiveAvailability | null> {
