@@ -72,7 +72,9 @@ export interface PickedStore<T> {
 /** PostgreSQL at DATABASE_URL, else embedded PGlite under `dataDir` (in memory without one); not migrated. */
 export async function openLocalDatabase(env: NodeJS.ProcessEnv, dataDir?: string): Promise<PickedStore<Database>> {
   if (env.DATABASE_URL) {
-    const db = new PgDatabase({ connectionString: env.DATABASE_URL, maxConnections: 10 });
+    // A direct connection, unless DATABASE_NAMED_STATEMENTS=off says a transaction-mode pooler
+    // sits in between: each statement is parsed and planned once per connection.
+    const db = new PgDatabase({ connectionString: env.DATABASE_URL, maxConnections: 10, namedStatements: env.DATABASE_NAMED_STATEMENTS !== 'off' });
     return { store: db, description: 'PostgreSQL at DATABASE_URL', close: () => db.close() };
   }
   const db = await PgliteDatabase.open(dataDir ? join(dataDir, 'pg') : undefined);

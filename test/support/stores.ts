@@ -77,7 +77,9 @@ export const blankDatabaseEngines: Engine[] = [
           name: 'PostgreSQL',
           open: () =>
             onScratch('PostgreSQL', (url) => {
-              const db = new PgDatabase({ connectionString: url });
+              // As `npm start` connects (named statements); the unnamed form, as behind RDS
+              // Proxy, is held to the same answers in test/integration/pgDatabase.test.ts.
+              const db = new PgDatabase({ connectionString: url, namedStatements: true });
               return { db, close: () => db.close() };
             }),
         },

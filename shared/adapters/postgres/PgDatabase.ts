@@ -15,15 +15,32 @@ export interface PgDatabaseOptions {
    * A failed connect is safe to repeat, so the guard may try twice.
    */
   connectTimeoutMs?: number;
+  /**
+   * Named (prepared) statements: each connection has PostgreSQL parse each statement once and
+   * keep it, and after a few runs reuse its plan, instead of parsing and planning it on every
+   * call (a package read: 0.3 ms of the database's CPU instead of 0.6). Only on a direct
+   * connection: behind RDS Proxy a named statement pins the client's connection to one database
+   * connection for good, and a transaction-mode pooler may send the next call to a connection
+   * that never saw it. Default off.
+   */
+  namedStatements?: boolean;
 }
+
+/**
+ * Statements named per database: at most this many distinct texts (the code's own SQL; user text
+ * is only ever a parameter). Past it, a new text runs unnamed, so nothing grows without bound on
+ * either side of a connection.
+ */
+const MAX_NAMED_STATEMENTS = 500;
 
 /** How long after the server's statement timeout the client gives up on an answer. */
 const QUERY_TIMEOUT_MARGIN_MS = 500;
 
 /**
- * The PostgreSQL adapter on node-postgres. Unnamed statements only and no session-level SET:
- * both would pin connections behind RDS Proxy. The statement timeout travels in the startup
- * packet (`options`), which the proxy forwards without pinning.
+ * The PostgreSQL adapter on node-postgres. No session-level SET, and unnamed statements unless
+ * the connection is direct (`namedStatements`): both would pin connections behind RDS Proxy. The
+ * statement timeout travels in the startup packet (`options`), which the proxy forwards without
+ * pinning.
  *
  * Deadlines: a database that accepts connections but never answers must not hold a request
  * past its route's deadline (4.7 s for the shortest, 5 s routes). The server's statement timeout
@@ -34,6 +51,7 @@ const QUERY_TIMEOUT_MARGIN_MS = 500;
  */
 export class PgDatabase implements Database {
   private readonly pool: pg.Pool;
+  private readonly statementNames: Map<string, string> | undefined;
 
   constructor(options: PgDatabaseOptions) {
     const statementTimeout = options.statementTimeoutMs ?? 3000;
@@ -47,11 +65,20 @@ export class PgDatabase implements Database {
     });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     this.pool.on('error', () => {});
+    this.statementNames = options.namedStatements ? new Map() : undefined;
+  }
+
+  /** The statement as node-postgres takes it: named when that is on and the text has or gets a name. */
+  private statement(text: string, params: readonly unknown[]): pg.QueryConfig {
+    const names = this.statementNames;
+    let name = names?.get(text);
+    if (names && name === undefined && names.size < MAX_NAMED_STATEMENTS) names.set(text, (name = `rfh_${names.size}`));
+    return { text, values: params as unknown[], ...(name === undefined ? {} : { name }) };
   }
 
   async query<Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
     try {
-      const result = await this.pool.query(text, params as unknown[]);
+      const result = await this.pool.query(this.statement(text, params));
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
     } catch (err) {
       throw toStoreError(err);
@@ -74,6 +101,7 @@ export class PgDatabase implements Database {
       throw toStoreError(err);
     }
     let broken = false;
+    const statement = (text: string, params: readonly unknown[]) => this.statement(text, params);
     // A statement that timed out on the client is still pending on the connection: anything sent
     // after it (ROLLBACK too) would wait behind it for another full timeout.
     const fail = (err: unknown) => {
@@ -83,7 +111,7 @@ export class PgDatabase implements Database {
     const tx: SqlClient = {
       async query<Row>(text: string, params: readonly unknown[] = []) {
         try {
-          const result = await client.query(text, params as unknown[]);
+          const result = await client.query(statement(text, params));
           return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
         } catch (err) {
           throw fail(err);
