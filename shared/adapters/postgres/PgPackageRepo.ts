@@ -531,16 +531,22 @@ export class PgPackageRepo implements PackageRepo {
       registry: string;
       visibility: Visibility;
     }>(
+      // The versions are read once, in one aggregate (the lists, the downloads, the latest one's
+      // id for its findings): half the database's work of a sub-select per list.
       `SELECT p.id, p.name, p.description, p.latest_version, p.tags, p.targets, p.created_at, p.updated_at,
               r.name AS registry, r.visibility,
-              ARRAY(SELECT v.version FROM registry.package_versions v WHERE v.package_id = p.id) AS versions,
-              ARRAY(SELECT v.version FROM registry.package_versions v WHERE v.package_id = p.id AND v.yanked_at IS NOT NULL) AS yanked_versions,
-              ARRAY(SELECT v.version FROM registry.package_versions v WHERE v.package_id = p.id AND v.quarantined_at IS NOT NULL) AS quarantined_versions,
-              (SELECT coalesce(sum(v.downloads), 0) FROM registry.package_versions v WHERE v.package_id = p.id) AS downloads,
-              ${latestFlags('p')} AS flags,
+              vs.versions, vs.yanked_versions, vs.quarantined_versions, vs.downloads,
+              (SELECT count(*) FROM registry.version_findings f WHERE f.version_id = vs.latest_id)::int AS flags,
               ARRAY(SELECT u.username FROM registry.package_owners o JOIN registry.users u ON u.id = o.user_id
                      WHERE o.package_id = p.id ORDER BY o.added_at, u.username) AS owners
          FROM registry.packages p JOIN registry.registries r ON r.id = p.registry_id
+        CROSS JOIN LATERAL (
+              SELECT array_agg(v.version) AS versions,
+                     array_agg(v.version) FILTER (WHERE v.yanked_at IS NOT NULL) AS yanked_versions,
+                     array_agg(v.version) FILTER (WHERE v.quarantined_at IS NOT NULL) AS quarantined_versions,
+                     coalesce(sum(v.downloads), 0) AS downloads,
+                     max(v.id) FILTER (WHERE v.version = p.latest_version) AS latest_id
+                FROM registry.package_versions v WHERE v.package_id = p.id) vs
         WHERE p.name = $1 AND ${visibleRegistrySql(2)}`,
       [name, ...viewerParams(viewer)],
     );
