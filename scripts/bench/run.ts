@@ -30,7 +30,9 @@ const PASSWORD = 'bench password 123';
 const ROOT_PASSWORD = 'bench root password';
 const pgBase = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-const GROUPS = ['auth', 'packages', 'mixed', 'lambda', 'scan'] as const;
+const GROUPS = ['auth', 'packages', 'mixed', 'lambda', 'scan', 'reads'] as const;
+/** Run when no group is named: `reads` only when asked for (a comparison, see runHttpGroups). */
+const DEFAULT_GROUPS = GROUPS.filter((g) => g !== 'reads');
 type Group = (typeof GROUPS)[number];
 
 // Sizes: the whole run stays well under 10 minutes on a 2-core machine (docs/BENCHMARKS.md).
@@ -66,7 +68,7 @@ function parseGroups(args: string[]): Group[] {
       process.exit(2);
     }
   }
-  return wanted.length ? GROUPS.filter((g) => wanted.includes(g)) : [...GROUPS];
+  return wanted.length ? GROUPS.filter((g) => wanted.includes(g)) : [...DEFAULT_GROUPS];
 }
 
 /**
@@ -110,6 +112,16 @@ function loginShares(throughput: number, before: HashBound, after: HashBound) {
     shareOfHashBound: share(bound.measuredPerSecond),
     shareOfIdealHashBound: share(bound.idealPerSecond),
   };
+}
+
+async function hasTable(databaseUrl: string, table: string): Promise<boolean> {
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    return (await c.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [table])).rows[0]?.t !== null;
+  } finally {
+    await c.end();
+  }
 }
 
 /** CPU milliseconds per request of a load: the server process's, the database backends', and both. */
@@ -208,8 +220,11 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
     const ensureSeeded = async () => {
       if (seeded) return;
       const t = performance.now();
-      await seedPackages(scratch.url, PACKAGES, { ruleFiles: true });
-      console.log(`seeded ${PACKAGES} packages x 3 versions, ${FILES_PER_PACKAGE} rule files each, in ${Math.round(performance.now() - t)} ms`);
+      // Rule files only where the server's schema indexes them (not in a checkout from before
+      // content search, run with BENCH_SERVER_ROOT).
+      const ruleFiles = await hasTable(scratch.url, 'registry.version_files');
+      await seedPackages(scratch.url, PACKAGES, { ruleFiles });
+      console.log(`seeded ${PACKAGES} packages x 3 versions${ruleFiles ? `, ${FILES_PER_PACKAGE} rule files each` : ''}, in ${Math.round(performance.now() - t)} ms`);
       seeded = true;
     };
     // Real archives published over HTTP (1 KB to 60 KB of rules), for the blob downloads.
@@ -302,6 +317,30 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
       await attempt('health', async () => {
         const health = await load({ connections: 50, amount: 5_000, pick: () => ({ method: 'GET', path: '/v1/health' }) });
         add({ name: 'health', group: 'auth', description: '5,000 health checks (every store probed) at concurrency 50', result: health });
+      });
+    }
+
+    if (groups.includes('reads')) {
+      // The public reads alone, each the median of REPEATS runs by the server's CPU per request,
+      // after one unmeasured pass (code compiled, connections open): what the server spends per
+      // read, to compare with another checkout's server under the same load generator
+      // (BENCH_SERVER_ROOT=<checkout> npm run bench -- reads).
+      await attempt('reads', async () => {
+        await ensureSeeded();
+        const reads: Array<[string, string, (i: number) => LoadRequest]> = [
+          ['reads-package', 'package reads', (i) => ({ method: 'GET', path: `/v1/packages/${seededName((i * 7919) % PACKAGES)}` })],
+          ['reads-version', 'version reads', (i) => ({ method: 'GET', path: `/v1/packages/${seededName((i * 104729) % PACKAGES)}/versions/1.1.0` })],
+          ['reads-search', 'searches', (i) => ({ method: 'GET', path: `/v1/packages?q=${encodeURIComponent(SEARCH_QUERIES[i % SEARCH_QUERIES.length]!)}` })],
+        ];
+        for (const [, , pick] of reads) await load({ connections: 50, amount: 1_000, pick });
+        for (const [name, what, pick] of reads) {
+          const run = await medianOf(
+            REPEATS,
+            async () => ({ result: await load({ connections: 50, amount: 5_000, pick }), notes: {} }),
+            (r) => r.result.cpu?.serverCpuMsPerRequest ?? Number.POSITIVE_INFINITY,
+          );
+          add({ name, group: 'reads', description: `5,000 ${what} over ${PACKAGES} packages at concurrency 50, the median of ${REPEATS} runs by server CPU`, ...run });
+        }
       });
     }
 
