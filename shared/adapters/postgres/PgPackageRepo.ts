@@ -258,10 +258,9 @@ export function searchStatement(query: SearchQuery, viewer: Viewer = ANONYMOUS):
           ORDER BY ${order}
           LIMIT $4::int OFFSET $5::int
        )
-       SELECT page.*,
-              ARRAY(SELECT v.version FROM registry.package_versions v WHERE v.package_id = page.id) AS versions,
-              (SELECT coalesce(sum(v.downloads), 0) FROM registry.package_versions v WHERE v.package_id = page.id)::bigint AS downloads,
-              ${latestFlags('page')} AS flags,
+       SELECT page.id, page.name, page.latest_version, page.description, page.tags, page.targets, page.created_at, page.updated_at,
+              coalesce(vs.versions, '{}') AS versions, vs.downloads,
+              (SELECT count(*) FROM registry.version_findings f WHERE f.version_id = vs.latest_id)::int AS flags,
               CASE WHEN page.matched_paths IS NULL THEN '[]'::json ELSE (
                 -- Each step in a subquery of its own (OFFSET 0: kept apart, so each value is
                 -- computed once and not again wherever it is used), the file read once.
@@ -280,7 +279,12 @@ export function searchStatement(query: SearchQuery, viewer: Viewer = ANONYMOUS):
                         OFFSET 0) near
               ) END AS matches
          FROM page
-        ORDER BY ${order}`,
+        -- Each row's versions read once: the list, the downloads, the latest one's id for its findings.
+        CROSS JOIN LATERAL (
+              SELECT array_agg(v.version) AS versions, coalesce(sum(v.downloads), 0)::bigint AS downloads,
+                     max(v.id) FILTER (WHERE v.version = page.latest_version) AS latest_id
+                FROM registry.package_versions v WHERE v.package_id = page.id) vs
+        ORDER BY ${order.split(', ').map((key) => `page.${key}`).join(', ')}`,
     params: [q, query.tag ?? null, query.target ?? null, query.limit, query.offset, ...viewerParams(viewer)],
   };
 }
