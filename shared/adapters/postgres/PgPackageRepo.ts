@@ -124,6 +124,33 @@ const VERSION_SELECT = `
     JOIN registry.users u ON u.id = v.published_by`;
 
 
+// Statements are module constants, the same string every call: the driver finds a prepared
+// statement by its text, and a string built anew is hashed in full each time.
+const VERSION_BY_ID = `${VERSION_SELECT} WHERE v.id = $1::int`;
+const VERSION_IN_PACKAGE = `${VERSION_SELECT} WHERE v.package_id = $1 AND v.version = $2`;
+const VISIBLE_VERSION = `${VERSION_SELECT} WHERE p.name = $1 AND v.version = $2 AND ${visibleRegistrySql(3)}`;
+const VISIBLE_VERSIONS_OF_PACKAGE = `${VERSION_SELECT} WHERE p.name = $1 AND ${visibleRegistrySql(2)}`;
+
+/**
+ * A visible package by name. Its versions are read once, in one aggregate (the lists, the
+ * downloads, the latest one's id for its findings): half the database's work of a sub-select per list.
+ */
+const PACKAGE_SQL = `SELECT p.id, p.name, p.description, p.latest_version, p.tags, p.targets, p.created_at, p.updated_at,
+        r.name AS registry, r.visibility,
+        vs.versions, vs.yanked_versions, vs.quarantined_versions, vs.downloads,
+        (SELECT count(*) FROM registry.version_findings f WHERE f.version_id = vs.latest_id)::int AS flags,
+        ARRAY(SELECT u.username FROM registry.package_owners o JOIN registry.users u ON u.id = o.user_id
+               WHERE o.package_id = p.id ORDER BY o.added_at, u.username) AS owners
+   FROM registry.packages p JOIN registry.registries r ON r.id = p.registry_id
+  CROSS JOIN LATERAL (
+        SELECT array_agg(v.version) AS versions,
+               array_agg(v.version) FILTER (WHERE v.yanked_at IS NOT NULL) AS yanked_versions,
+               array_agg(v.version) FILTER (WHERE v.quarantined_at IS NOT NULL) AS quarantined_versions,
+               coalesce(sum(v.downloads), 0) AS downloads,
+               max(v.id) FILTER (WHERE v.version = p.latest_version) AS latest_id
+          FROM registry.package_versions v WHERE v.package_id = p.id) vs
+  WHERE p.name = $1 AND ${visibleRegistrySql(2)}`;
+
 /** Findings of the rule scanner in the latest version of the package `${alias}`. */
 const latestFlags = (alias: string) => `(SELECT count(*) FROM registry.version_findings f JOIN registry.package_versions v ON v.id = f.version_id
     WHERE v.package_id = ${alias}.id AND v.version = ${alias}.latest_version)::int`;
@@ -203,7 +230,18 @@ const WINDOW_LENGTH = 320;
  * round trip; user text is only ever a parameter.
  */
 export function searchStatement(query: SearchQuery, viewer: Viewer = ANONYMOUS): { text: string; params: unknown[] } {
-  const q = query.q.trim();
+  return {
+    text: SEARCH_SQL,
+    params: [query.q.trim(), query.tag ?? null, query.target ?? null, query.limit, query.offset, ...viewerParams(viewer)],
+  };
+}
+
+/**
+ * The search statement's text, built once: it depends on nothing but constants, and one string
+ * used again is one the driver finds at once among its prepared statements (a new string of
+ * 6 KB would be hashed in full on every search).
+ */
+const SEARCH_SQL = ((): string => {
   // Private registries' packages only for those who may see them.
   const filters = `p.latest_version IS NOT NULL
           AND ($2::text IS NULL OR p.tags @> ARRAY[$2::text])
@@ -213,10 +251,9 @@ export function searchStatement(query: SearchQuery, viewer: Viewer = ANONYMOUS):
   // Content hits are ordered by their latest version's id (the most recently published first), so
   // the page orders them exactly as content_hits chose them.
   const order = 'tier, exact DESC, rank DESC, version_id DESC NULLS LAST, updated_at DESC, id';
-  return {
-    // The tsquery is written inline (not in a CTE) so the planner folds it to a constant and can
-    // estimate it and use the GIN indexes.
-    text: `WITH hits AS MATERIALIZED (
+  // The tsquery is written inline (not in a CTE) so the planner folds it to a constant and can
+  // estimate it and use the GIN indexes.
+  return `WITH hits AS MATERIALIZED (
          SELECT ${columns}, 0 AS tier, (p.name = $1) AS exact, ts_rank(p.search, ${TSQUERY}) AS rank,
                 NULL::int AS version_id, NULL::text[] AS matched_paths
            FROM registry.packages p
@@ -284,10 +321,8 @@ export function searchStatement(query: SearchQuery, viewer: Viewer = ANONYMOUS):
               SELECT array_agg(v.version) AS versions, coalesce(sum(v.downloads), 0)::bigint AS downloads,
                      max(v.id) FILTER (WHERE v.version = page.latest_version) AS latest_id
                 FROM registry.package_versions v WHERE v.package_id = page.id) vs
-        ORDER BY ${order.split(', ').map((key) => `page.${key}`).join(', ')}`,
-    params: [q, query.tag ?? null, query.target ?? null, query.limit, query.offset, ...viewerParams(viewer)],
-  };
-}
+        ORDER BY ${order.split(', ').map((key) => `page.${key}`).join(', ')}`;
+})();
 
 /**
  * What a use case's rule allowed, which must exist: a rule that lets a change through for a row
@@ -360,7 +395,7 @@ export class PgPackageRepo implements PackageRepo {
           [packageId, precedenceKey(m.version), m.version],
         );
         if (twins[0]) throw samePrecedence(m.name, m.version, twins[0].version);
-        const existing = (await this.versionBy(tx, 'v.package_id = $1 AND v.version = $2', [packageId, m.version]))!;
+        const existing = (await this.versionBy(tx, VERSION_IN_PACKAGE, [packageId, m.version]))!;
         if (existing.sha256 === v.sha256) return { created: false, version: existing };
         throw alreadyPublished(m.name, m.version);
       }
@@ -377,7 +412,7 @@ export class PgPackageRepo implements PackageRepo {
       // The policy as the registry row locked here says it: one changed since checkPublish read it applies.
       if (v.safety) await insertVersionFindings(tx, added.rows[0].id, v.safety.admit(allowedRow(found, 'registry').refused_flag_rules));
       await insertVersionFiles(tx, added.rows[0].id, v.files);
-      const version = (await this.versionBy(tx, 'v.id = $1', [added.rows[0].id]))!;
+      const version = (await this.versionBy(tx, VERSION_BY_ID, [added.rows[0].id]))!;
       await appendAudit(tx, registryId, ctx, 'package.publish', `${m.name}@${m.version}`, { sha256: v.sha256, size: v.sizeBytes });
       await v.beforeCommit?.();
       return { created: true, version };
@@ -469,17 +504,17 @@ export class PgPackageRepo implements PackageRepo {
     return { refusedFlagRules: row?.refused_flag_rules ?? [], alreadyPublished: row?.published_sha256 === intent.sha256 };
   }
 
-  private async versionBy(db: SqlClient, where: string, params: unknown[]): Promise<VersionRecord | null> {
-    const { rows } = await db.query<VersionRow>(`${VERSION_SELECT} WHERE ${where}`, params);
+  private async versionBy(db: SqlClient, text: string, params: unknown[]): Promise<VersionRecord | null> {
+    const { rows } = await db.query<VersionRow>(text, params);
     return rows[0] ? toVersion(rows[0]) : null;
   }
 
   getVersion(name: string, version: string, viewer: Viewer): Promise<VersionRecord | null> {
-    return this.versionBy(this.db, `p.name = $1 AND v.version = $2 AND ${visibleRegistrySql(3)}`, [name, version, ...viewerParams(viewer)]);
+    return this.versionBy(this.db, VISIBLE_VERSION, [name, version, ...viewerParams(viewer)]);
   }
 
   async listVersions(name: string, viewer: Viewer): Promise<VersionRecord[]> {
-    const { rows } = await this.db.query<VersionRow>(`${VERSION_SELECT} WHERE p.name = $1 AND ${visibleRegistrySql(2)}`, [name, ...viewerParams(viewer)]);
+    const { rows } = await this.db.query<VersionRow>(VISIBLE_VERSIONS_OF_PACKAGE, [name, ...viewerParams(viewer)]);
     const byVersion = new Map(rows.map((r) => [r.version, toVersion(r)]));
     return sortVersionsNewestFirst([...byVersion.keys()]).map((v) => byVersion.get(v)!);
   }
@@ -535,23 +570,7 @@ export class PgPackageRepo implements PackageRepo {
       registry: string;
       visibility: Visibility;
     }>(
-      // The versions are read once, in one aggregate (the lists, the downloads, the latest one's
-      // id for its findings): half the database's work of a sub-select per list.
-      `SELECT p.id, p.name, p.description, p.latest_version, p.tags, p.targets, p.created_at, p.updated_at,
-              r.name AS registry, r.visibility,
-              vs.versions, vs.yanked_versions, vs.quarantined_versions, vs.downloads,
-              (SELECT count(*) FROM registry.version_findings f WHERE f.version_id = vs.latest_id)::int AS flags,
-              ARRAY(SELECT u.username FROM registry.package_owners o JOIN registry.users u ON u.id = o.user_id
-                     WHERE o.package_id = p.id ORDER BY o.added_at, u.username) AS owners
-         FROM registry.packages p JOIN registry.registries r ON r.id = p.registry_id
-        CROSS JOIN LATERAL (
-              SELECT array_agg(v.version) AS versions,
-                     array_agg(v.version) FILTER (WHERE v.yanked_at IS NOT NULL) AS yanked_versions,
-                     array_agg(v.version) FILTER (WHERE v.quarantined_at IS NOT NULL) AS quarantined_versions,
-                     coalesce(sum(v.downloads), 0) AS downloads,
-                     max(v.id) FILTER (WHERE v.version = p.latest_version) AS latest_id
-                FROM registry.package_versions v WHERE v.package_id = p.id) vs
-        WHERE p.name = $1 AND ${visibleRegistrySql(2)}`,
+      PACKAGE_SQL,
       [name, ...viewerParams(viewer)],
     );
     const r = rows[0];
@@ -713,7 +732,7 @@ export class PgPackageRepo implements PackageRepo {
         await appendAudit(tx, registryId, ctx, mark.lift, `${name}@${version}`, { previous_reason: target.reason });
         await this.refreshLatest(tx, packageId);
       }
-      return (await this.versionBy(tx, 'v.id = $1::int', [target.id]))!;
+      return (await this.versionBy(tx, VERSION_BY_ID, [target.id]))!;
     });
   }
 }
