@@ -52,9 +52,11 @@ describe.skipIf(!scratchBase)('PgDatabase statements on PostgreSQL', () => {
       expect(await repo.getPackage('missing', ANONYMOUS)).toBeNull();
       expect(await repo.search({ q: 'missing', limit: 5, offset: 0 }, ANONYMOUS)).toEqual([]);
     }
-    // A statement PostgreSQL refuses fails the same way named, and the connection stays usable.
+    // A statement PostgreSQL refuses, when it runs or already when it parses, fails the same way
+    // named, every time, and the connection stays usable.
     for (const db of [named, unnamed]) {
       await expect(db.query('SELECT $1::int AS n', ['not a number'])).rejects.toMatchObject({ code: '22P02' });
+      for (const _ of [1, 2]) await expect(db.query('SELECT no_such_column FROM registry.users WHERE id = $1::int', [1])).rejects.toMatchObject({ code: '42703' });
       expect((await db.query<{ n: number }>('SELECT $1::int AS n', [7])).rows[0]!.n).toBe(7);
     }
   });
