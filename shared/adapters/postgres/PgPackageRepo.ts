@@ -132,28 +132,30 @@ const VISIBLE_VERSION = `${VERSION_SELECT} WHERE p.name = $1 AND v.version = $2 
 const VISIBLE_VERSIONS_OF_PACKAGE = `${VERSION_SELECT} WHERE p.name = $1 AND ${visibleRegistrySql(2)}`;
 
 /**
- * A visible package by name. Its versions are read once, in one aggregate (the lists, the
- * downloads, the latest one's id for its findings): half the database's work of a sub-select per list.
+ * The versions of the package `${alias}`, read in one pass as `vs`: all of them, the yanked and
+ * the quarantined ones, the downloads of all, and the latest one's id (for its findings). Half the
+ * database's work of a sub-select per list.
  */
+const versionsOf = (alias: string) => `CROSS JOIN LATERAL (
+        SELECT coalesce(array_agg(v.version), '{}') AS versions,
+               coalesce(array_agg(v.version) FILTER (WHERE v.yanked_at IS NOT NULL), '{}') AS yanked_versions,
+               coalesce(array_agg(v.version) FILTER (WHERE v.quarantined_at IS NOT NULL), '{}') AS quarantined_versions,
+               coalesce(sum(v.downloads), 0)::bigint AS downloads,
+               max(v.id) FILTER (WHERE v.version = ${alias}.latest_version) AS latest_id
+          FROM registry.package_versions v WHERE v.package_id = ${alias}.id) vs`;
+
+/** Findings of the rule scanner in the latest version of the package read by `versionsOf`. */
+const LATEST_FLAGS = '(SELECT count(*) FROM registry.version_findings f WHERE f.version_id = vs.latest_id)::int';
+
+/** A visible package by name. */
 const PACKAGE_SQL = `SELECT p.id, p.name, p.description, p.latest_version, p.tags, p.targets, p.created_at, p.updated_at,
         r.name AS registry, r.visibility,
-        vs.versions, vs.yanked_versions, vs.quarantined_versions, vs.downloads,
-        (SELECT count(*) FROM registry.version_findings f WHERE f.version_id = vs.latest_id)::int AS flags,
+        vs.versions, vs.yanked_versions, vs.quarantined_versions, vs.downloads, ${LATEST_FLAGS} AS flags,
         ARRAY(SELECT u.username FROM registry.package_owners o JOIN registry.users u ON u.id = o.user_id
                WHERE o.package_id = p.id ORDER BY o.added_at, u.username) AS owners
    FROM registry.packages p JOIN registry.registries r ON r.id = p.registry_id
-  CROSS JOIN LATERAL (
-        SELECT array_agg(v.version) AS versions,
-               array_agg(v.version) FILTER (WHERE v.yanked_at IS NOT NULL) AS yanked_versions,
-               array_agg(v.version) FILTER (WHERE v.quarantined_at IS NOT NULL) AS quarantined_versions,
-               coalesce(sum(v.downloads), 0) AS downloads,
-               max(v.id) FILTER (WHERE v.version = p.latest_version) AS latest_id
-          FROM registry.package_versions v WHERE v.package_id = p.id) vs
+  ${versionsOf('p')}
   WHERE p.name = $1 AND ${visibleRegistrySql(2)}`;
-
-/** Findings of the rule scanner in the latest version of the package `${alias}`. */
-const latestFlags = (alias: string) => `(SELECT count(*) FROM registry.version_findings f JOIN registry.package_versions v ON v.id = f.version_id
-    WHERE v.package_id = ${alias}.id AND v.version = ${alias}.latest_version)::int`;
 
 /** A version that `latest` and search skip: yanked or quarantined (columns of package_versions). */
 const WITHDRAWN = '(yanked_at IS NOT NULL OR quarantined_at IS NOT NULL)';
@@ -296,8 +298,7 @@ const SEARCH_SQL = ((): string => {
           LIMIT $4::int OFFSET $5::int
        )
        SELECT page.id, page.name, page.latest_version, page.description, page.tags, page.targets, page.created_at, page.updated_at,
-              coalesce(vs.versions, '{}') AS versions, vs.downloads,
-              (SELECT count(*) FROM registry.version_findings f WHERE f.version_id = vs.latest_id)::int AS flags,
+              vs.versions, vs.downloads, ${LATEST_FLAGS} AS flags,
               CASE WHEN page.matched_paths IS NULL THEN '[]'::json ELSE (
                 -- Each step in a subquery of its own (OFFSET 0: kept apart, so each value is
                 -- computed once and not again wherever it is used), the file read once.
@@ -316,11 +317,7 @@ const SEARCH_SQL = ((): string => {
                         OFFSET 0) near
               ) END AS matches
          FROM page
-        -- Each row's versions read once: the list, the downloads, the latest one's id for its findings.
-        CROSS JOIN LATERAL (
-              SELECT array_agg(v.version) AS versions, coalesce(sum(v.downloads), 0)::bigint AS downloads,
-                     max(v.id) FILTER (WHERE v.version = page.latest_version) AS latest_id
-                FROM registry.package_versions v WHERE v.package_id = page.id) vs
+        ${versionsOf('page')}
         ORDER BY ${order.split(', ').map((key) => `page.${key}`).join(', ')}`;
 })();
 
@@ -520,13 +517,14 @@ export class PgPackageRepo implements PackageRepo {
   }
 
   async catalogueOverview(viewer: Viewer, listLength: number): Promise<CatalogueOverview> {
+    const visibleWhere = `WHERE p.latest_version IS NOT NULL AND ${visibleRegistrySql(1)}`;
     const visible = `FROM registry.packages p JOIN registry.registries r ON r.id = p.registry_id
-        WHERE p.latest_version IS NOT NULL AND ${visibleRegistrySql(1)}`;
+        ${visibleWhere}`;
     const listed = `SELECT p.id, p.name, p.latest_version, p.description, p.tags, p.targets, p.created_at, p.updated_at,
-              ARRAY(SELECT v.version FROM registry.package_versions v WHERE v.package_id = p.id) AS versions,
-              (SELECT coalesce(sum(v.downloads), 0) FROM registry.package_versions v WHERE v.package_id = p.id)::bigint AS downloads,
-              ${latestFlags('p')} AS flags
-         ${visible}`;
+              vs.versions, vs.downloads, ${LATEST_FLAGS} AS flags
+         FROM registry.packages p JOIN registry.registries r ON r.id = p.registry_id
+        ${versionsOf('p')}
+        ${visibleWhere}`;
     const [totals, lists] = await Promise.all([
       this.db.query<{ packages: number | string; versions: number | string }>(
         `SELECT (SELECT count(*) ${visible})::int AS packages,
