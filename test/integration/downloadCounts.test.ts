@@ -9,16 +9,16 @@ import { ANONYMOUS } from '../../shared/registries/Viewer.js';
 import { applySideEffects } from '../../shared/sideEffects/applySideEffects.js';
 import { DOWNLOAD_MEMORY_MS, DOWNLOAD_WINDOW_MS, downloadClientKey, downloadWindow } from '../../shared/sideEffects/downloadCounts.js';
 import { databaseEngines, type TestDatabase } from '../support/stores.js';
+import { fakeSha256 } from '../support/repositoryFixtures.js';
 
 // Download counting in the side-effect batches: each client once per version per window, settled
 // by the database when batches race (as parallel SQS consumers do), on PGlite and, with
 // DATABASE_URL, on a real PostgreSQL with a connection pool.
 
-const sha = (n: number) => n.toString(16).padStart(64, '0');
 const HOUR = 3600_000;
 const T0 = Date.UTC(2030, 0, 1, 10, 5); // 10:05, inside the 10:00 window
 
-const download = (n: number, address: string, at = T0): SideEffect => ({ kind: 'download', sha256: sha(n), client: downloadClientKey(address, sha(n), at), at });
+const download = (n: number, address: string, at = T0): SideEffect => ({ kind: 'download', sha256: fakeSha256(n), client: downloadClientKey(address, fakeSha256(n), at), at });
 
 describe.each(databaseEngines)('download counts on $name', (engine) => {
   let t: TestDatabase;
@@ -33,7 +33,7 @@ describe.each(databaseEngines)('download counts on $name', (engine) => {
       const raw = { name: `dl-${n}`, version: '1.0.0', description: 'd', tags: [], targets: [] };
       const publisher = { userId: u.id, username: 'ann', role: 'publisher' as const, tokenHash: 'x' };
       const authorize = (facts: PublishFacts) => decidePublish(publisher, raw.name, facts);
-      await repo.publish({ manifest: manifestSchema.parse(raw), rawManifest: raw, sha256: sha(n), sizeBytes: 1, files: [], publisher, sourceIp: '127.0.0.1', authorize });
+      await repo.publish({ manifest: manifestSchema.parse(raw), rawManifest: raw, sha256: fakeSha256(n), sizeBytes: 1, files: [], publisher, sourceIp: '127.0.0.1', authorize });
     }
   });
   afterAll(async () => {
@@ -87,14 +87,14 @@ describe.each(databaseEngines)('download counts on $name', (engine) => {
     expect(rows.length).toBeGreaterThan(0);
     for (const r of rows) expect(r.client_hash).toMatch(/^[0-9a-f]{64}$/);
     // Different windows and different versions give one address unrelated keys.
-    expect(downloadClientKey('192.0.2.9', sha(5), T0)).not.toBe(downloadClientKey('192.0.2.9', sha(5), T0 + HOUR));
-    expect(downloadClientKey('192.0.2.9', sha(5), T0)).not.toBe(downloadClientKey('192.0.2.9', sha(6), T0));
-    expect(downloadClientKey('192.0.2.9', sha(5), T0)).toBe(downloadClientKey('192.0.2.9', sha(5), T0 + 50 * 60_000));
+    expect(downloadClientKey('192.0.2.9', fakeSha256(5), T0)).not.toBe(downloadClientKey('192.0.2.9', fakeSha256(5), T0 + HOUR));
+    expect(downloadClientKey('192.0.2.9', fakeSha256(5), T0)).not.toBe(downloadClientKey('192.0.2.9', fakeSha256(6), T0));
+    expect(downloadClientKey('192.0.2.9', fakeSha256(5), T0)).toBe(downloadClientKey('192.0.2.9', fakeSha256(5), T0 + 50 * 60_000));
   });
 
   it('still counts downloads recorded without a client key (queued before keys existed)', async () => {
     const before = await count(6);
-    await applySideEffects(t.db, [{ kind: 'download', sha256: sha(6) }, { kind: 'download', sha256: sha(6) }]);
+    await applySideEffects(t.db, [{ kind: 'download', sha256: fakeSha256(6) }, { kind: 'download', sha256: fakeSha256(6) }]);
     expect(await count(6)).toBe(before + 2);
   });
 });

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgPackageRepo } from '../../shared/adapters/postgres/PgPackageRepo.js';
-import { PgUserRepo } from '../../shared/adapters/postgres/PgUserRepo.js';
 import type { Principal } from '../../shared/auth/Principal.js';
 import { migrate } from '../../shared/db/migrate.js';
 import { migrations } from '../../shared/db/migrations/index.js';
@@ -12,33 +11,29 @@ import type { ContentMatch } from '../../shared/packages/searchSnippet.js';
 import { decideRegistryCreation } from '../../shared/registries/rights.js';
 import { ANONYMOUS, viewerOf } from '../../shared/registries/Viewer.js';
 import { blankDatabaseEngines, databaseEngines, type TestDatabase } from '../support/stores.js';
+import { auditContext, createPrincipal, fakeSha256 } from '../support/repositoryFixtures.js';
 
-const sha = (n: number) => n.toString(16).padStart(64, '0');
-const ctx = (actor: Principal) => ({ actor, sourceIp: '127.0.0.1' });
 
 describe.each(databaseEngines)('PgPackageRepo on $name', (engine) => {
   let t: TestDatabase;
   let repo: PgPackageRepo;
   const people: Record<string, Principal> = {};
 
-  async function person(username: string, role: Role): Promise<Principal> {
-    const u = await new PgUserRepo(t.db).create({ username, email: `${username}@example.com`, passwordHash: 'h', role });
-    return (people[username] = { userId: u.id, username, role, tokenHash: 'x' });
-  }
+  const person = async (username: string, role: Role) => (people[username] = await createPrincipal(t.db, username, role));
 
   const publish = (who: Principal, name: string, version: string, hash: number, extra: Record<string, unknown> = {}, texts: Record<string, string> = {}) => {
     const raw = { name, version, description: `${name} ${version}`, tags: ['t'], targets: ['cursor'], ...extra };
     const files = Object.entries({ 'rulestack.json': JSON.stringify(raw), ...texts }).map(([path, text]) => ({ path, text, size: Buffer.byteLength(text) }));
     return repo.publish({
-      manifest: manifestSchema.parse(raw), rawManifest: raw, sha256: sha(hash), sizeBytes: 100, files, publisher: who, sourceIp: '127.0.0.1',
+      manifest: manifestSchema.parse(raw), rawManifest: raw, sha256: fakeSha256(hash), sizeBytes: 100, files, publisher: who, sourceIp: '127.0.0.1',
       authorize: (facts) => decidePublish(who, name, facts),
     });
   };
   // Owner changes decided by the rules the use cases pass.
   const addOwner = (name: string, username: string, actor: Principal) =>
-    repo.addOwner(name, username, ctx(actor), (facts) => decideOwnerAddition(actor, name, username, facts));
+    repo.addOwner(name, username, auditContext(actor), (facts) => decideOwnerAddition(actor, name, username, facts));
   const removeOwner = (name: string, username: string, actor: Principal) =>
-    repo.removeOwner(name, username, ctx(actor), (facts) => decideOwnerChange(actor, name, facts));
+    repo.removeOwner(name, username, auditContext(actor), (facts) => decideOwnerChange(actor, name, facts));
 
   beforeAll(async () => {
     t = await engine.open();
@@ -55,7 +50,7 @@ describe.each(databaseEngines)('PgPackageRepo on $name', (engine) => {
   it('creates a package owned by its first publisher and tracks latest by semver', async () => {
     const first = await publish(people.ann!, 'pkg-a', '1.0.0', 1);
     expect(first.created).toBe(true);
-    expect(first.version).toMatchObject({ name: 'pkg-a', version: '1.0.0', sha256: sha(1), publishedBy: 'ann' });
+    expect(first.version).toMatchObject({ name: 'pkg-a', version: '1.0.0', sha256: fakeSha256(1), publishedBy: 'ann' });
     await publish(people.ann!, 'pkg-a', '1.10.0', 2);
     await publish(people.ann!, 'pkg-a', '1.9.0', 3);
     await publish(people.ann!, 'pkg-a', '2.0.0-rc1', 4);
@@ -67,9 +62,9 @@ describe.each(databaseEngines)('PgPackageRepo on $name', (engine) => {
     const again = await publish(people.ann!, 'pkg-a', '1.0.0', 1);
     expect(again.created).toBe(false);
     await expect(publish(people.ann!, 'pkg-a', '1.0.0', 99)).rejects.toMatchObject({ status: 409 });
-    expect((await repo.getVersion('pkg-a', '1.0.0', ANONYMOUS))?.sha256).toBe(sha(1));
-    expect(await repo.findArchive(sha(99), ANONYMOUS)).toBeNull();
-    expect(await repo.findArchive(sha(1), ANONYMOUS)).toEqual({ visibility: 'public' });
+    expect((await repo.getVersion('pkg-a', '1.0.0', ANONYMOUS))?.sha256).toBe(fakeSha256(1));
+    expect(await repo.findArchive(fakeSha256(99), ANONYMOUS)).toBeNull();
+    expect(await repo.findArchive(fakeSha256(1), ANONYMOUS)).toEqual({ visibility: 'public' });
   });
 
   it('lets only owners and admins publish further versions', async () => {
@@ -115,7 +110,7 @@ describe.each(databaseEngines)('PgPackageRepo on $name', (engine) => {
       await t.db.query(
         `INSERT INTO registry.package_versions (package_id, version, manifest, sha256, size_bytes, published_by)
          SELECT p.id, $2, '{}', $3, 1, p.created_by FROM registry.packages p WHERE p.name = $1`,
-        ['pkg-legacy', version, sha(n)],
+        ['pkg-legacy', version, fakeSha256(n)],
       );
     }
     await expect(publish(people.ann!, 'pkg-legacy', '2.0.0', 423)).rejects.toMatchObject({
@@ -254,7 +249,7 @@ describe.each(databaseEngines)('PgPackageRepo on $name', (engine) => {
 
     it("never matches a private registry's files for those outside it", async () => {
       const registries = new PgRegistryRepo(t.db);
-      await registries.create({ name: 'hush', description: '', visibility: 'private' }, ctx(people.ann!), (facts) => decideRegistryCreation(3, facts));
+      await registries.create({ name: 'hush', description: '', visibility: 'private' }, auditContext(people.ann!), (facts) => decideRegistryCreation(3, facts));
       await publish(people.ann!, '@hush/internal', '1.0.0', 640, { description: 'x' }, { 'secret.md': 'The zanzibar protocol.' });
       expect(await search('zanzibar')).toEqual([]);
       expect(await search('zanzibar', viewerOf(people.ben!))).toEqual([]);
@@ -280,7 +275,7 @@ describe.each(blankDatabaseEngines)('migration 007_version_precedence on $name',
         await db.query(
           `INSERT INTO registry.package_versions (package_id, version, manifest, sha256, size_bytes, published_by)
            SELECT p.id, $1, '{}', $2, 1, p.created_by FROM registry.packages p WHERE p.name = 'twins'`,
-          [version, sha(900 + i)],
+          [version, fakeSha256(900 + i)],
         );
       }
       await expect(migrate(db)).resolves.toContain('007_version_precedence');

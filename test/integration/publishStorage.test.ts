@@ -8,7 +8,6 @@ import { publishRequest } from '../../scripts/bench/archives.js';
 import { FsBlobStore, STAGING_DIR } from '../../scripts/local/FsBlobStore.js';
 import { PgPackageRepo } from '../../shared/adapters/postgres/PgPackageRepo.js';
 import { PgRegistryRepo } from '../../shared/adapters/postgres/PgRegistryRepo.js';
-import { PgUserRepo } from '../../shared/adapters/postgres/PgUserRepo.js';
 import { createS3Client, S3BlobStore } from '../../shared/adapters/s3/S3BlobStore.js';
 import type { Principal } from '../../shared/auth/Principal.js';
 import { publish } from '../../shared/packages/publish.js';
@@ -20,6 +19,7 @@ import type { Dependencies } from '../../shared/runtime/Dependencies.js';
 import { decideRegistryCreation } from '../../shared/registries/rights.js';
 import { startEmulatedS3 } from '../support/emulatedS3.js';
 import { databaseEngines, type TestDatabase } from '../support/stores.js';
+import { createPrincipal } from '../support/repositoryFixtures.js';
 
 // A publish stores nothing under a content address unless its version row commits with it: a
 // refused publish (403, 404, 409) writes no blob at all, a publish whose transaction fails leaves
@@ -76,10 +76,7 @@ describe.each(cases)('publish storage on $label', ({ db, blobs }) => {
   let deps: Dependencies;
   const people: Record<string, Principal> = {};
 
-  async function person(username: string, role: Role): Promise<Principal> {
-    const u = await new PgUserRepo(t.db).create({ username, email: `${username}@example.com`, passwordHash: 'h', role });
-    return (people[username] = { userId: u.id, username, role, tokenHash: 'x' });
-  }
+  const person = async (username: string, role: Role) => (people[username] = await createPrincipal(t.db, username, role));
 
   /** A publish request as the client sends it, with the SHA-256 of its archive. */
   async function request(name: string, version: string, text = `# ${name} ${version}\n`) {

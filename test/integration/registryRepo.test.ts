@@ -11,6 +11,7 @@ import type { CreateRegistryRequest } from '../../shared/registries/Registry.js'
 import type { Role } from '../../shared/auth/roles.js';
 import { applySideEffects } from '../../shared/sideEffects/applySideEffects.js';
 import { databaseEngines, type TestDatabase } from '../support/stores.js';
+import { createPrincipal } from '../support/repositoryFixtures.js';
 
 // Registries, members, API tokens, the audit log and the revocation outbox, at the SQL level, on
 // every driver (PGlite, node-postgres and the Data API through its fake when DATABASE_URL is set):
@@ -32,10 +33,7 @@ describe.each(databaseEngines)('PgRegistryRepo and the revocation outbox on $nam
   const createToken = (registryId: number, token: Parameters<PgRegistryRepo['createToken']>[1], ctx: AuditContext) =>
     repo.createToken(registryId, token, ctx, (facts) => decideTokenCreation(token.scopes, facts));
 
-  async function person(username: string, role: Role): Promise<Principal> {
-    const u = await users.create({ username, email: `${username}@example.com`, passwordHash: 'h', role });
-    return (people[username] = { userId: u.id, username, role, tokenHash: 'x' });
-  }
+  const person = async (username: string, role: Role) => (people[username] = await createPrincipal(t.db, username, role));
 
   beforeAll(async () => {
     t = await engine.open();

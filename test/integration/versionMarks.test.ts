@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgPackageRepo } from '../../shared/adapters/postgres/PgPackageRepo.js';
-import { PgUserRepo } from '../../shared/adapters/postgres/PgUserRepo.js';
 import type { Principal } from '../../shared/auth/Principal.js';
 import type { Role } from '../../shared/auth/roles.js';
 import { manifestSchema } from '../../shared/packages/manifest.js';
@@ -8,13 +7,12 @@ import { latestOf } from '../../shared/packages/Package.js';
 import { decidePublish, decideQuarantine, decideYank } from '../../shared/packages/rights.js';
 import { ANONYMOUS, viewerOf } from '../../shared/registries/Viewer.js';
 import { databaseEngines, type TestDatabase } from '../support/stores.js';
+import { auditContext, createPrincipal, fakeSha256 } from '../support/repositoryFixtures.js';
 
 // Yank and quarantine in the repository, on every driver: the rights enforced under the package
 // row lock, `latest` and search following the marks, archives withheld, the audit records, and a
 // yank racing a publish of the same package.
 
-const sha = (n: number) => n.toString(16).padStart(64, '0');
-const ctx = (actor: Principal) => ({ actor, sourceIp: '127.0.0.1' });
 
 describe.each(databaseEngines)('yank and quarantine on $name', (engine) => {
   let t: TestDatabase;
@@ -22,22 +20,19 @@ describe.each(databaseEngines)('yank and quarantine on $name', (engine) => {
   const people: Record<string, Principal> = {};
   let nextHash = 1000;
 
-  async function person(username: string, role: Role): Promise<Principal> {
-    const u = await new PgUserRepo(t.db).create({ username, email: `${username}@example.com`, passwordHash: 'h', role });
-    return (people[username] = { userId: u.id, username, role, tokenHash: 'x' });
-  }
+  const person = async (username: string, role: Role) => (people[username] = await createPrincipal(t.db, username, role));
 
   const publish = (who: Principal, name: string, version: string, hash = nextHash++) => {
     const raw = { name, version, description: `${name} ${version}`, tags: ['t'], targets: ['cursor'] };
     return repo.publish({
-      manifest: manifestSchema.parse(raw), rawManifest: raw, sha256: sha(hash), sizeBytes: 100, files: [], publisher: who, sourceIp: '127.0.0.1',
+      manifest: manifestSchema.parse(raw), rawManifest: raw, sha256: fakeSha256(hash), sizeBytes: 100, files: [], publisher: who, sourceIp: '127.0.0.1',
       authorize: (facts) => decidePublish(who, name, facts),
     });
   };
   const yank = (who: Principal, name: string, version: string, reason: string | null) =>
-    repo.markVersion(name, version, { mark: 'yank', reason }, ctx(who), (facts) => decideYank(who, name, version, facts));
+    repo.markVersion(name, version, { mark: 'yank', reason }, auditContext(who), (facts) => decideYank(who, name, version, facts));
   const quarantine = (who: Principal, name: string, version: string, reason: string | null) =>
-    repo.markVersion(name, version, { mark: 'quarantine', reason }, ctx(who), (facts) => decideQuarantine(who, name, version, facts));
+    repo.markVersion(name, version, { mark: 'quarantine', reason }, auditContext(who), (facts) => decideQuarantine(who, name, version, facts));
   const search = (q: string) => repo.search({ q, limit: 20, offset: 0 }, ANONYMOUS);
   const audit = async (target: string) =>
     (
@@ -149,28 +144,28 @@ describe.each(databaseEngines)('yank and quarantine on $name', (engine) => {
     await publish(people.ann!, 'leaky', '1.0.0');
     await publish(people.ann!, 'leaky', '1.1.0', hash);
     await expect(quarantine(people.ann!, 'leaky', '1.1.0', 'leaked token')).rejects.toMatchObject({ status: 403 });
-    expect(await repo.findArchive(sha(hash), ANONYMOUS)).toEqual({ visibility: 'public' });
+    expect(await repo.findArchive(fakeSha256(hash), ANONYMOUS)).toEqual({ visibility: 'public' });
 
     const q = await quarantine(people.ada!, 'leaky', '1.1.0', 'contains an AWS key');
     expect(q.quarantine).toEqual({ at: expect.any(Date), reason: 'contains an AWS key' });
     expect(q.quarantine).not.toHaveProperty('by');
-    expect(await repo.findArchive(sha(hash), ANONYMOUS)).toEqual({ quarantined: [{ name: 'leaky', version: '1.1.0', reason: 'contains an AWS key' }] });
+    expect(await repo.findArchive(fakeSha256(hash), ANONYMOUS)).toEqual({ quarantined: [{ name: 'leaky', version: '1.1.0', reason: 'contains an AWS key' }] });
     expect(await repo.getPackage('leaky', ANONYMOUS)).toMatchObject({ latest: '1.0.0', quarantinedVersions: ['1.1.0'], yankedVersions: [] });
     // Idempotent, first record kept.
     expect((await quarantine(people.ada!, 'leaky', '1.1.0', 'again')).quarantine?.reason).toBe('contains an AWS key');
 
     // Another package's version with the same bytes is not quarantined: the archive stays served.
     await publish(people.ben!, 'leaky-twin', '1.0.0', hash);
-    expect(await repo.findArchive(sha(hash), ANONYMOUS)).toEqual({ visibility: 'public' });
+    expect(await repo.findArchive(fakeSha256(hash), ANONYMOUS)).toEqual({ visibility: 'public' });
     await quarantine(people.ada!, 'leaky-twin', '1.0.0', 'same bytes');
-    const both = await repo.findArchive(sha(hash), ANONYMOUS);
+    const both = await repo.findArchive(fakeSha256(hash), ANONYMOUS);
     expect(both && 'quarantined' in both ? both.quarantined.map((x) => `${x.name}@${x.version}: ${x.reason}`).sort() : both).toEqual([
       'leaky-twin@1.0.0: same bytes',
       'leaky@1.1.0: contains an AWS key',
     ]);
 
     await quarantine(people.ada!, 'leaky', '1.1.0', null);
-    expect(await repo.findArchive(sha(hash), ANONYMOUS)).toEqual({ visibility: 'public' });
+    expect(await repo.findArchive(fakeSha256(hash), ANONYMOUS)).toEqual({ visibility: 'public' });
     expect(await repo.getPackage('leaky', ANONYMOUS)).toMatchObject({ latest: '1.1.0', quarantinedVersions: [] });
     expect(await audit('leaky@1.1.0')).toEqual([
       { action: 'version.quarantine', actor: 'ada', reason: 'contains an AWS key', previous: null },
