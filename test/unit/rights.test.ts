@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/auth/Principal.js';
-import type { Decision } from '../../shared/auth/decision.js';
 import type { Role } from '../../shared/auth/roles.js';
 import {
   decideOwnerAddition,
@@ -12,24 +11,10 @@ import {
 } from '../../shared/packages/rights.js';
 import type { RegistryRole } from '../../shared/registries/Registry.js';
 import { decideRegistryCreation, decideTokenCreation, registryRoleMayPublish, type TokenCreationFacts } from '../../shared/registries/rights.js';
+import { admin, person, publisher, refusal, root, user, verdict } from '../support/rightsFixtures.js';
 
 // The rights rules as pure functions: facts in, a decision out. The repositories read the facts
 // under their row locks and enforce the decision (test/integration covers that part).
-
-const verdict = (d: Decision) => (d.allowed ? 'allowed' : { status: d.error.status, message: d.error.message });
-const refusal = (status: number, message: string) => ({ status, message });
-
-const person = (role: Role, token?: string): Principal => ({
-  userId: 7,
-  username: 'ann',
-  role,
-  tokenHash: 'x',
-  ...(token ? { apiToken: { id: '00000000-0000-0000-0000-000000000000', registry: token, scopes: ['read', 'publish'] as Array<'read' | 'publish'> } } : {}),
-});
-const user = person('user');
-const publisher = person('publisher');
-const admin = person('admin');
-const root = person('root');
 
 const registry = (visibility: 'public' | 'private', publisherRole: RegistryRole | null = null): PublishFacts['registry'] => ({ visibility, publisherRole });
 const owned = { publisherIsOwner: true };

@@ -1,27 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/auth/Principal.js';
-import type { Decision } from '../../shared/auth/decision.js';
-import type { Role } from '../../shared/auth/roles.js';
 import { decideQuarantine, decideYank, type VersionMarkFacts } from '../../shared/packages/rights.js';
 import type { RegistryRole } from '../../shared/registries/Registry.js';
+import { admin, person, publisher, refusal, root, user, verdict } from '../support/rightsFixtures.js';
 
 // Who may yank and quarantine versions, as tables of facts and decisions. The repository reads the
 // facts under the package row lock and enforces the decision (test/integration/versionMarks.test.ts).
-
-const verdict = (d: Decision) => (d.allowed ? 'allowed' : { status: d.error.status, message: d.error.message });
-const refusal = (status: number, message: string) => ({ status, message });
-
-const person = (role: Role, token?: string): Principal => ({
-  userId: 7,
-  username: 'ann',
-  role,
-  tokenHash: 'x',
-  ...(token ? { apiToken: { id: '00000000-0000-0000-0000-000000000000', registry: token, scopes: ['read', 'publish'] as Array<'read' | 'publish'> } } : {}),
-});
-const user = person('user');
-const publisher = person('publisher');
-const admin = person('admin');
-const root = person('root');
 
 const facts = (registry: string, actorIsOwner: boolean, actorRegistryRole: RegistryRole | null = null, visibleToActor = true, versionExists = true): VersionMarkFacts => ({
   package: { registry, visibleToActor, actorIsOwner, actorRegistryRole },
