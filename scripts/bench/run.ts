@@ -136,6 +136,13 @@ function searchCpu(run: { result: LoadResult; databaseCpuMs?: number }) {
   };
 }
 
+/** The public reads of the packages and reads groups, spread over the seeded packages. */
+const packageRead = (i: number): LoadRequest => ({ method: 'GET', path: `/v1/packages/${seededName((i * 7919) % PACKAGES)}` });
+const versionRead = (i: number): LoadRequest => ({ method: 'GET', path: `/v1/packages/${seededName((i * 104729) % PACKAGES)}/versions/1.1.0` });
+const searchOf =
+  (queries: readonly string[]) =>
+  (i: number): LoadRequest => ({ method: 'GET', path: `/v1/packages?q=${encodeURIComponent(queries[i % queries.length]!)}` });
+
 const loginRequest = (username: string): LoadRequest => ({
   method: 'POST',
   path: '/v1/auth/login',
@@ -329,9 +336,9 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
       await attempt('reads', async () => {
         await ensureSeeded();
         const reads: Array<[string, string, (i: number) => LoadRequest]> = [
-          ['reads-package', 'package reads', (i) => ({ method: 'GET', path: `/v1/packages/${seededName((i * 7919) % PACKAGES)}` })],
-          ['reads-version', 'version reads', (i) => ({ method: 'GET', path: `/v1/packages/${seededName((i * 104729) % PACKAGES)}/versions/1.1.0` })],
-          ['reads-search', 'searches', (i) => ({ method: 'GET', path: `/v1/packages?q=${encodeURIComponent(SEARCH_QUERIES[i % SEARCH_QUERIES.length]!)}` })],
+          ['reads-package', 'package reads', packageRead],
+          ['reads-version', 'version reads', versionRead],
+          ['reads-search', 'searches', searchOf(SEARCH_QUERIES)],
         ];
         for (const [, , pick] of reads) await load({ connections: 50, amount: 1_000, pick });
         for (const [name, what, pick] of reads) {
@@ -349,23 +356,15 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
       // Reads over 10,000 packages: search must stay in the same order of time as a single read.
       await attempt('package reads and search', async () => {
         await ensureSeeded();
-        const packageRead = await load({
-          connections: 50,
-          amount: 5_000,
-          pick: (i) => ({ method: 'GET', path: `/v1/packages/${seededName((i * 7919) % PACKAGES)}` }),
-        });
-        add({ name: 'package-read', group: 'packages', description: `5,000 package reads over ${PACKAGES} packages at concurrency 50`, result: packageRead });
-        const versionRead = await load({
-          connections: 50,
-          amount: 5_000,
-          pick: (i) => ({ method: 'GET', path: `/v1/packages/${seededName((i * 104729) % PACKAGES)}/versions/1.1.0` }),
-        });
-        add({ name: 'version-read', group: 'packages', description: `5,000 version reads over ${PACKAGES} packages at concurrency 50`, result: versionRead });
+        const packageReads = await load({ connections: 50, amount: 5_000, pick: packageRead });
+        add({ name: 'package-read', group: 'packages', description: `5,000 package reads over ${PACKAGES} packages at concurrency 50`, result: packageReads });
+        const versionReads = await load({ connections: 50, amount: 5_000, pick: versionRead });
+        add({ name: 'version-read', group: 'packages', description: `5,000 version reads over ${PACKAGES} packages at concurrency 50`, result: versionReads });
         // Name and content searches in the same run, each with the CPU of the server process and of
         // the database's backends: most of a content search's work is PostgreSQL's.
         const searches = (queries: readonly string[]) =>
           withDatabaseCpu(scratch.url, () =>
-            load({ connections: 50, amount: 5_000, pick: (i) => ({ method: 'GET', path: `/v1/packages?q=${encodeURIComponent(queries[i % queries.length]!)}` }) }),
+            load({ connections: 50, amount: 5_000, pick: searchOf(queries) }),
           );
         const nameSearch = await searches(SEARCH_QUERIES);
         const search = nameSearch.result;
@@ -377,7 +376,7 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
           group: 'packages',
           description: `5,000 searches over ${PACKAGES} packages at concurrency 50 (${SEARCH_QUERIES.length} different queries)`,
           result: search,
-          notes: { indexesUsed: indexes, searchP50OverReadP50: Math.round((search.latencyMs.p50 / packageRead.latencyMs.p50) * 100) / 100, ...searchCpu(nameSearch) },
+          notes: { indexesUsed: indexes, searchP50OverReadP50: Math.round((search.latencyMs.p50 / packageReads.latencyMs.p50) * 100) / 100, ...searchCpu(nameSearch) },
         });
         const contentSearch = await searches(CONTENT_QUERIES);
         const contentPlan = await explainSearch(scratch.url, CONTENT_QUERIES[0]!);
@@ -471,9 +470,9 @@ async function runHttpGroups(groups: Group[], cores: number): Promise<{ scenario
           const kind = slots[(i * 37) % slots.length]!;
           switch (kind) {
             case 'search':
-              return { kind, method: 'GET', path: `/v1/packages?q=${encodeURIComponent(SEARCH_QUERIES[i % SEARCH_QUERIES.length]!)}` };
+              return { kind, ...searchOf(SEARCH_QUERIES)(i) };
             case 'package':
-              return { kind, method: 'GET', path: `/v1/packages/${seededName((i * 7919) % PACKAGES)}` };
+              return { kind, ...packageRead(i) };
             case 'version':
               return { kind, method: 'GET', path: `/v1/packages/${seededName((i * 104729) % PACKAGES)}/versions/1.${i % 3}.0` };
             case 'profile':
