@@ -152,6 +152,22 @@ describe.each(databaseEngines)('PgPackageRepo on $name', (engine) => {
     expect(await repo.search({ q: "o'; --", limit: 20, offset: 0 }, ANONYMOUS)).toEqual([]);
   });
 
+  it('offers the names nearest to a query without a hit, page by page, and nothing past the last hit of one with hits', async () => {
+    await publish(people.ann!, 'terraform-modules', '1.0.0', 310, { description: 'Module layout', tags: ['iac'] });
+    await publish(people.ann!, 'terraform-modules', '1.1.0', 311, { description: 'Module layout', tags: ['iac'] });
+    await publish(people.ann!, 'terraform-module-docs', '1.0.0', 312, { description: 'Documenting inputs', tags: ['iac'] });
+    await publish(people.ann!, 'terra-form-kit', '1.0.0', 313, { description: 'Starter kit', tags: ['iac'] });
+    const near = await repo.search({ q: 'terrafrom-modules', limit: 20, offset: 0 }, ANONYMOUS);
+    expect(near.map((r) => r.name).slice(0, 2)).toEqual(['terraform-modules', 'terraform-module-docs']);
+    expect(near[0]).toMatchObject({ version: '1.1.0', versions: ['1.1.0', '1.0.0'], matches: [] });
+    const second = await repo.search({ q: 'terrafrom-modules', limit: 1, offset: 1 }, ANONYMOUS);
+    expect(second.map((r) => r.name)).toEqual(['terraform-module-docs']);
+    expect(await repo.search({ q: 'terrafrom-modules', tag: 'security', limit: 20, offset: 0 }, ANONYMOUS)).toEqual([]);
+    // Two packages match `terraform`: a page after them is empty, not the names like it (terra-form-kit).
+    expect((await repo.search({ q: 'terraform', limit: 20, offset: 0 }, ANONYMOUS)).map((r) => r.name)).toEqual(['terraform-module-docs', 'terraform-modules']);
+    expect(await repo.search({ q: 'terraform', limit: 20, offset: 2 }, ANONYMOUS)).toEqual([]);
+  });
+
   describe('content search', () => {
     const search = (q: string, viewer = ANONYMOUS, page = { limit: 20, offset: 0 }) => repo.search({ q, ...page }, viewer);
     /** The words a match highlights, as the page would mark them. */

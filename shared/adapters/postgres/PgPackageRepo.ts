@@ -91,6 +91,9 @@ interface SummaryRow {
   flags: number;
 }
 
+/** A search's row: a package as the catalogue lists it, and the excerpts of its matching files. */
+type SearchRow = SummaryRow & { matches: Array<{ path: string; headline: string }> };
+
 function toSummary(r: SummaryRow): PackageSummary {
   return {
     id: r.id,
@@ -169,16 +172,8 @@ const MARKS = {
 const alreadyPublished = (name: string, version: string) =>
   conflict(`${name}@${version} is already published; versions are immutable, publish a new version`);
 
-const TSQUERY = "(websearch_to_tsquery('english', $1::text) || websearch_to_tsquery('simple', $1::text))";
-
 /** Below this trigram similarity a name is not offered as a near miss. */
 const FUZZY_THRESHOLD = 0.3;
-
-/**
- * File text is indexed in English only (migration 009): matched against the English query alone, so
- * that `vault -deploying` excludes a file with "deploy" (the unstemmed query would let it through).
- */
-const CONTENT_TSQUERY = "websearch_to_tsquery('english', $1::text)";
 
 /** Files of a content hit whose excerpts are shown. */
 const MATCHES_PER_PACKAGE = 3;
@@ -192,14 +187,38 @@ const headlineSource = (text: string) =>
   `translate(${text}, '<>${HEADLINE_MARK.start}${HEADLINE_MARK.stop}${HEADLINE_MARK.lessThan}${HEADLINE_MARK.greaterThan}', '${HEADLINE_MARK.lessThan}${HEADLINE_MARK.greaterThan}')`;
 /** About 30 words around the densest match: a little more than a snippet holds, cut to size in TypeScript. */
 const HEADLINE_OPTIONS = `StartSel="${HEADLINE_MARK.start}", StopSel="${HEADLINE_MARK.stop}", MaxWords=30, MinWords=12, ShortWord=3, MaxFragments=0`;
+const headline = (text: string) => `ts_headline('english', ${headlineSource(text)}, (SELECT any_word FROM query), '${HEADLINE_OPTIONS}')`;
+
 /**
- * The query's words, any of them, for ts_headline: it looks for a stretch of text that satisfies
- * the query, and `helm ingress` is rarely satisfied in the few words around one match. The
- * query's positive part (querytree) with every AND and phrase operator made an OR; its lexemes are
- * stemmed already, so the text is cast, not parsed again.
+ * The query `$1`, parsed once per search (the CTE `query`; each use below reads it through a
+ * sub-select, which PostgreSQL runs once, before the rest):
+ * - `any_language`: what names, descriptions and tags are matched against, English-stemmed or as
+ *   written;
+ * - `english`: what file text is matched against. File text is indexed in English only (migration
+ *   009), so it is matched against the English query alone: `vault -deploying` then excludes a
+ *   file with "deploy" (the unstemmed query would let it through);
+ * - `has_words`: whether the query has a word to look up, not only stop words or negations (which
+ *   would match nearly every file);
+ * - `any_word`: the query's words, any of them, for ts_headline. It looks for a stretch of text
+ *   that satisfies its query, and `helm ingress` is rarely satisfied in the few words around one
+ *   match, so every AND and phrase operator of the positive part (querytree) is made an OR; its
+ *   lexemes are stemmed already, so the text is cast, not parsed again;
+ * - `lexemes`: the query's words stemmed as the index stems them, to find where a file matches.
+ *
+ * The query is a value computed at run time, not a constant the planner folds, so the plan does not
+ * depend on the words: a prepared statement is planned once per connection and used for every
+ * search (planning this statement costs more than running it), and the GIN indexes take the value
+ * as their condition all the same.
  */
-const HEADLINE_TSQUERY = String.raw`regexp_replace(querytree(${CONTENT_TSQUERY}), '\s(&|<->|<\d+>)\s', ' | ', 'g')::tsquery`;
-const headline = (text: string) => `ts_headline('english', ${headlineSource(text)}, ${HEADLINE_TSQUERY}, '${HEADLINE_OPTIONS}')`;
+const QUERY_CTE = String.raw`query AS MATERIALIZED (
+         SELECT parsed.any_language, parsed.english, querytree(parsed.english) <> 'T' AS has_words,
+                regexp_replace(querytree(parsed.english), '\s(&|<->|<\d+>)\s', ' | ', 'g')::tsquery AS any_word,
+                tsvector_to_array(to_tsvector('english', $1::text)) AS lexemes
+           FROM (SELECT websearch_to_tsquery('english', $1::text) || websearch_to_tsquery('simple', $1::text) AS any_language,
+                        websearch_to_tsquery('english', $1::text) AS english) parsed
+       )`;
+const ANY_LANGUAGE = '(SELECT any_language FROM query)';
+const ENGLISH = '(SELECT english FROM query)';
 
 /**
  * Where a file probably matches: where one of the query's words, stemmed as the index stems them,
@@ -211,57 +230,72 @@ const headline = (text: string) => `ts_headline('english', ${headlineSource(text
  */
 const matchAt = (text: string) => `(SELECT min(coalesce(nullif(strpos(${text}, ' ' || lexeme), 0) + 1, nullif(strpos(${text}, ' ' || initcap(lexeme)), 0) + 1,
                                       nullif(strpos(${text}, lexeme), 0)))
-              FROM unnest(tsvector_to_array(to_tsvector('english', $1::text))) AS lexeme)`;
+              FROM unnest((SELECT lexemes FROM query)) AS lexeme)`;
 /** Characters of text before the match, and in all, that ts_headline reads: about 45 words, more than a snippet shows. */
 const WINDOW_BEFORE = 100;
 const WINDOW_LENGTH = 320;
 
 /**
- * The search statement (exported so the benchmark can EXPLAIN exactly what runs).
+ * The search statement for a query (exported so the benchmark can EXPLAIN exactly what runs).
  * Hits: full-text matches on name (weight A), description (B) and tags (C), via the GIN index,
  * ranked exact name first, then ts_rank, then recency; only the page is kept, so ranking costs one
  * top-N sort. Content hits come after all of them: packages whose latest version has files
  * matching the query (the GIN index of version_files), most matching files first, then the most
  * recently published.
  * They are looked for only when the other hits do not fill the page, and only for a query with a
- * word to look up: not for one of stop words or negations alone, which would match nearly every
- * file. Only when there is no hit of either kind, near-miss names (typos) come from the trigram
- * GiST index in nearest-first order. Excerpts are computed last, for the content hits of the
- * page only, from their first MATCHES_PER_PACKAGE matching files by path, each with ts_headline
- * over a few hundred characters around a match rather than the whole file. One statement, one
- * round trip; user text is only ever a parameter.
+ * word to look up. Excerpts are computed last, for the content hits of the page only, from their
+ * first MATCHES_PER_PACKAGE matching files by path, each with ts_headline over a few hundred
+ * characters around a match rather than the whole file. One statement, one round trip; user text
+ * is only ever a parameter. A query with no hit of either kind is answered with near misses
+ * instead, by a statement of their own (nearMissStatement).
+ * Without a query (blank `q`: a tag or target alone, or nothing), the catalogue is listed, the most
+ * recently updated first, by a statement of its own: its plan is a scan in that order, not a match.
  */
 export function searchStatement(query: SearchQuery, viewer: Viewer = ANONYMOUS): { text: string; params: unknown[] } {
-  return {
-    text: SEARCH_SQL,
-    params: [query.q.trim(), query.tag ?? null, query.target ?? null, query.limit, query.offset, ...viewerParams(viewer)],
-  };
+  const q = query.q.trim();
+  const params = [query.tag ?? null, query.target ?? null, query.limit, query.offset, ...viewerParams(viewer)];
+  return q === '' ? { text: LIST_SQL, params } : { text: SEARCH_SQL, params: [q, ...params] };
 }
 
+/** The near misses of a query (not blank) that has no hit: names like it, for a query with a typo. */
+export function nearMissStatement(query: SearchQuery, viewer: Viewer = ANONYMOUS): { text: string; params: unknown[] } {
+  return { text: NEAR_MISS_SQL, params: [query.q.trim(), query.tag ?? null, query.target ?? null, query.limit, query.offset, ...viewerParams(viewer)] };
+}
+
+/** The filters of a search, its parameters numbered from `first`: tag, target, then the viewer after limit and offset. */
+function searchFilters(first: number): string {
+  // Private registries' packages only for those who may see them. The registries the viewer sees
+  // are listed once per statement (a sub-select run before the rest), not looked at again for
+  // each package: a plan made for any viewer would otherwise test every rule on every row.
+  return `p.latest_version IS NOT NULL
+          AND ($${first}::text IS NULL OR p.tags @> ARRAY[$${first}::text])
+          AND ($${first + 1}::text IS NULL OR p.targets @> ARRAY[$${first + 1}::text])
+          AND p.registry_id = ANY (ARRAY(SELECT r.id FROM registry.registries r WHERE ${visibleRegistrySql(first + 4)}))`;
+}
+
+const SEARCH_COLUMNS = 'p.id, p.name, p.latest_version, p.description, p.tags, p.targets, p.created_at, p.updated_at';
+/** What a search answers for each package of its page, read from `page`. */
+const PAGE_COLUMNS = `page.id, page.name, page.latest_version, page.description, page.tags, page.targets, page.created_at, page.updated_at,
+              vs.versions, vs.downloads, ${LATEST_FLAGS} AS flags`;
+
 /**
- * The search statement's text, built once: it depends on nothing but constants, and one string
- * used again is one the driver finds at once among its prepared statements (a new string of
- * 6 KB would be hashed in full on every search).
+ * The statements' texts, built once: they depend on nothing but constants, and one string used
+ * again is one the driver finds at once among its prepared statements (a new string of 6 KB would
+ * be hashed in full on every search).
  */
 const SEARCH_SQL = ((): string => {
-  // Private registries' packages only for those who may see them.
-  const filters = `p.latest_version IS NOT NULL
-          AND ($2::text IS NULL OR p.tags @> ARRAY[$2::text])
-          AND ($3::text IS NULL OR p.targets @> ARRAY[$3::text])
-          AND EXISTS (SELECT 1 FROM registry.registries r WHERE r.id = p.registry_id AND ${visibleRegistrySql(6)})`;
-  const columns = 'p.id, p.name, p.latest_version, p.description, p.tags, p.targets, p.created_at, p.updated_at';
+  const filters = searchFilters(2);
+  const [limit, offset] = ['$4::int', '$5::int'];
   // Content hits are ordered by their latest version's id (the most recently published first), so
   // the page orders them exactly as content_hits chose them.
   const order = 'tier, exact DESC, rank DESC, version_id DESC NULLS LAST, updated_at DESC, id';
-  // The tsquery is written inline (not in a CTE) so the planner folds it to a constant and can
-  // estimate it and use the GIN indexes.
-  return `WITH hits AS MATERIALIZED (
-         SELECT ${columns}, 0 AS tier, (p.name = $1) AS exact, ts_rank(p.search, ${TSQUERY}) AS rank,
+  return `WITH ${QUERY_CTE}, hits AS MATERIALIZED (
+         SELECT ${SEARCH_COLUMNS}, 0 AS tier, (p.name = $1::text) AS exact, ts_rank(p.search, ${ANY_LANGUAGE}) AS rank,
                 NULL::int AS version_id, NULL::text[] AS matched_paths
            FROM registry.packages p
-          WHERE ${filters} AND ($1 = '' OR p.search @@ ${TSQUERY})
+          WHERE ${filters} AND p.search @@ ${ANY_LANGUAGE}
           ORDER BY exact DESC, rank DESC, p.updated_at DESC, p.id
-          LIMIT $4::int + $5::int
+          LIMIT ${limit} + ${offset}
        ), content_hits AS MATERIALIZED (
          -- Matching versions in rank order, from the index alone; each is then looked up (a latest
          -- version, visible, not a hit above: \`hits\` holds all of them when this runs) until the
@@ -269,36 +303,25 @@ const SEARCH_SQL = ((): string => {
          SELECT listed.*
            FROM (SELECT f.version_id, count(*) AS files, array_agg(f.path) AS paths
                    FROM registry.version_files f
-                  WHERE f.search @@ ${CONTENT_TSQUERY}
+                  WHERE f.search @@ ${ENGLISH}
                   GROUP BY f.version_id
                   ORDER BY files DESC, f.version_id DESC) matched
           CROSS JOIN LATERAL (
-                SELECT ${columns}, 1 AS tier, false AS exact, matched.files::real AS rank,
+                SELECT ${SEARCH_COLUMNS}, 1 AS tier, false AS exact, matched.files::real AS rank,
                        matched.version_id, matched.paths AS matched_paths
                   FROM registry.package_versions v JOIN registry.packages p ON p.id = v.package_id AND p.latest_version = v.version
-                 WHERE v.id = matched.version_id AND ${filters} AND NOT (p.search @@ ${TSQUERY})
+                 WHERE v.id = matched.version_id AND ${filters} AND NOT (p.search @@ ${ANY_LANGUAGE})
                 OFFSET 0) listed
-          WHERE querytree(${CONTENT_TSQUERY}) <> 'T'
-            AND (SELECT count(*) FROM hits) < $4::int + $5::int
+          WHERE (SELECT has_words FROM query)
+            AND (SELECT count(*) FROM hits) < ${limit} + ${offset}
           ORDER BY matched.files DESC, matched.version_id DESC
-          LIMIT $4::int + $5::int
-       ), near_misses AS (
-         SELECT * FROM (
-           SELECT ${columns}, 2 AS tier, false AS exact, similarity(p.name, $1) AS rank,
-                  NULL::int AS version_id, NULL::text[] AS matched_paths
-             FROM registry.packages p
-            WHERE $1 <> '' AND NOT EXISTS (SELECT 1 FROM hits) AND NOT EXISTS (SELECT 1 FROM content_hits) AND ${filters}
-            ORDER BY p.name <-> $1
-            LIMIT $4::int + $5::int
-         ) nearest
-          WHERE nearest.rank >= ${FUZZY_THRESHOLD}
+          LIMIT ${limit} + ${offset}
        ), page AS (
-         SELECT * FROM (SELECT * FROM hits UNION ALL SELECT * FROM content_hits UNION ALL SELECT * FROM near_misses) r
+         SELECT * FROM (SELECT * FROM hits UNION ALL SELECT * FROM content_hits) r
           ORDER BY ${order}
-          LIMIT $4::int OFFSET $5::int
+          LIMIT ${limit} OFFSET ${offset}
        )
-       SELECT page.id, page.name, page.latest_version, page.description, page.tags, page.targets, page.created_at, page.updated_at,
-              vs.versions, vs.downloads, ${LATEST_FLAGS} AS flags,
+       SELECT ${PAGE_COLUMNS},
               CASE WHEN page.matched_paths IS NULL THEN '[]'::json ELSE (
                 -- Each step in a subquery of its own (OFFSET 0: kept apart, so each value is
                 -- computed once and not again wherever it is used), the file read once.
@@ -320,6 +343,42 @@ const SEARCH_SQL = ((): string => {
         ${versionsOf('page')}
         ORDER BY ${order.split(', ').map((key) => `page.${key}`).join(', ')}`;
 })();
+
+/**
+ * Near misses of a query with no hit of either kind (typos): the names nearest to it, from the
+ * trigram GiST index in nearest-first order, and of those the ones similar enough. Parameters as
+ * the search statement's. Planned for each search: with the page's size known, the index is read
+ * in order for only a few names, where a plan made for any size would sort them all.
+ */
+const NEAR_MISS_SQL = `WITH page AS (
+         SELECT * FROM (
+           SELECT ${SEARCH_COLUMNS}, similarity(p.name, $1::text) AS rank
+             FROM registry.packages p
+            WHERE ${searchFilters(2)}
+            ORDER BY p.name <-> $1::text
+            LIMIT $4::int + $5::int
+         ) nearest
+          WHERE nearest.rank >= ${FUZZY_THRESHOLD}
+          ORDER BY nearest.rank DESC, nearest.updated_at DESC, nearest.id
+          LIMIT $4::int OFFSET $5::int
+       )
+       SELECT ${PAGE_COLUMNS}, '[]'::json AS matches
+         FROM page
+        ${versionsOf('page')}
+        ORDER BY page.rank DESC, page.updated_at DESC, page.id`;
+
+/** The catalogue without a query: the visible packages, the most recently updated first. */
+const LIST_SQL = `WITH page AS (
+         SELECT ${SEARCH_COLUMNS}
+           FROM registry.packages p
+          WHERE ${searchFilters(1)}
+          ORDER BY p.updated_at DESC, p.id
+          LIMIT $3::int OFFSET $4::int
+       )
+       SELECT ${PAGE_COLUMNS}, '[]'::json AS matches
+         FROM page
+        ${versionsOf('page')}
+        ORDER BY page.updated_at DESC, page.id`;
 
 /**
  * What a use case's rule allowed, which must exist: a rule that lets a change through for a row
@@ -594,8 +653,14 @@ export class PgPackageRepo implements PackageRepo {
   }
 
   async search(query: SearchQuery, viewer: Viewer): Promise<PackageSummary[]> {
-    const { text, params } = searchStatement(query, viewer);
-    const { rows } = await this.db.query<SummaryRow & { matches: Array<{ path: string; headline: string }> }>(text, params);
+    const run = async (statement: { text: string; params: unknown[] }) => (await this.db.query<SearchRow>(statement.text, statement.params)).rows;
+    let rows = await run(searchStatement(query, viewer));
+    // Near misses only for a query with no hit at all: an empty first page says so, an empty later
+    // page may only be past the last hit.
+    if (rows.length === 0 && query.q.trim() !== '') {
+      const hasHits = query.offset > 0 && (await run(searchStatement({ ...query, limit: 1, offset: 0 }, viewer))).length > 0;
+      if (!hasHits) rows = await run(nearMissStatement(query, viewer));
+    }
     return rows.map((r) => ({ ...toSummary(r), matches: r.matches.map((m) => contentMatchOf(m.path, m.headline)) }));
   }
 
