@@ -1,6 +1,6 @@
 import { ApiError, notFound } from '../errors.js';
 import { DEFAULT_REGISTRY } from '../registries/Registry.js';
-import { compareVersions, PACKAGE_NAME_PATTERN } from './manifest.js';
+import { compareReadVersions, PACKAGE_NAME_PATTERN, readVersion } from './manifest.js';
 import type { ContentMatch } from './searchSnippet.js';
 import type { QuarantineRecord, YankRecord } from './VersionStatus.js';
 
@@ -139,7 +139,10 @@ export function packageNameFromPath(params: Record<string, string>): string {
  * in precedence (stored before such twins were refused) keep a fixed order, by their text.
  */
 export const sortVersionsNewestFirst = (versions: string[]) =>
-  [...versions].sort((a, b) => compareVersions(b, a) || (a < b ? 1 : a > b ? -1 : 0));
+  versions
+    .map(readVersion)
+    .sort((a, b) => compareReadVersions(b, a) || (a.text < b.text ? 1 : a.text > b.text ? -1 : 0))
+    .map((v) => v.text);
 
 /** The version `latest` points at: the highest release, or the highest pre-release if there is none. */
 export function latestOf(versions: string[]): string | null {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { claimsOf, compareVersions, manifestSchema, packageName, packageVersion, precedenceKey } from '../../shared/packages/manifest.js';
 import { latestOf, sortVersionsNewestFirst } from '../../shared/packages/Package.js';
+import parseSemver from 'semver/functions/parse.js';
 
 const valid = {
   name: 'security-rules',
@@ -189,6 +190,18 @@ describe('compareVersions', () => {
     expect(compareVersions('1.2.0', '1.10.0')).toBe(-1);
     expect(compareVersions('1.0.9', '1.0.10')).toBe(-1);
     expect(compareVersions('1.2.3', '1.2.3')).toBe(0);
+  });
+
+  it('orders plain versions, read without semver, exactly as semver orders them, also against the others', () => {
+    const versions = ['0.0.1', '1.0.0', '01.0.0', '1.0.0-beta', '1.0.0+build.5', '1.9.9', '1.10.0', '2.0.0-rc.1', '10.0.0', '999999999999999.0.0', '9007199254740993.0.0', 'v1.0.0'];
+    for (const a of versions) {
+      for (const b of versions) {
+        const [x, y] = [parseSemver(a, { loose: true }), parseSemver(b, { loose: true })];
+        const expected = x && y ? x.compare(y) : x || y ? (x ? 1 : -1) : a < b ? -1 : a > b ? 1 : 0;
+        expect(compareVersions(a, b), `${a} against ${b}`).toBe(expected);
+      }
+    }
+    expect(sortVersionsNewestFirst(['1.0.0', '1.10.0', '1.0.0-beta', '1.9.9', '01.0.0'])).toEqual(['1.10.0', '1.9.9', '1.0.0', '01.0.0', '1.0.0-beta']);
   });
 
   it('reads versions stored before leading zeros were refused by their value', () => {

@@ -116,8 +116,11 @@ interface OwnerChangeTarget {
   facts: OwnerChangeFacts;
 }
 
+// Arrays are read as JSON (to_json): node-postgres parses a text[] one character at a time, a
+// string allocated per character, where JSON.parse reads the whole value in one native pass (a
+// search page's arrays made 40 KB of garbage per request, a fifth of all it allocated).
 const VERSION_SELECT = `
-  SELECT v.id, v.package_id, p.name, v.version, v.description, v.tags, v.targets, v.license,
+  SELECT v.id, v.package_id, p.name, v.version, v.description, to_json(v.tags) AS tags, to_json(v.targets) AS targets, v.license,
          v.sha256, v.size_bytes, u.username AS published_by, v.downloads, v.created_at, r.visibility,
          v.yanked_at, v.yank_reason, (SELECT y.username FROM registry.users y WHERE y.id = v.yanked_by) AS yanked_by,
          v.quarantined_at, v.quarantine_reason, v.scanner_version, ${FINDINGS_JSON} AS findings
@@ -151,11 +154,12 @@ const versionsOf = (alias: string) => `CROSS JOIN LATERAL (
 const LATEST_FLAGS = '(SELECT count(*) FROM registry.version_findings f WHERE f.version_id = vs.latest_id)::int';
 
 /** A visible package by name. */
-const PACKAGE_SQL = `SELECT p.id, p.name, p.description, p.latest_version, p.tags, p.targets, p.created_at, p.updated_at,
+const PACKAGE_SQL = `SELECT p.id, p.name, p.description, p.latest_version, to_json(p.tags) AS tags, to_json(p.targets) AS targets, p.created_at, p.updated_at,
         r.name AS registry, r.visibility,
-        vs.versions, vs.yanked_versions, vs.quarantined_versions, vs.downloads, ${LATEST_FLAGS} AS flags,
-        ARRAY(SELECT u.username FROM registry.package_owners o JOIN registry.users u ON u.id = o.user_id
-               WHERE o.package_id = p.id ORDER BY o.added_at, u.username) AS owners
+        to_json(vs.versions) AS versions, to_json(vs.yanked_versions) AS yanked_versions, to_json(vs.quarantined_versions) AS quarantined_versions,
+        vs.downloads, ${LATEST_FLAGS} AS flags,
+        to_json(ARRAY(SELECT u.username FROM registry.package_owners o JOIN registry.users u ON u.id = o.user_id
+                       WHERE o.package_id = p.id ORDER BY o.added_at, u.username)) AS owners
    FROM registry.packages p JOIN registry.registries r ON r.id = p.registry_id
   ${versionsOf('p')}
   WHERE p.name = $1 AND ${visibleRegistrySql(2)}`;
@@ -275,8 +279,8 @@ function searchFilters(first: number): string {
 
 const SEARCH_COLUMNS = 'p.id, p.name, p.latest_version, p.description, p.tags, p.targets, p.created_at, p.updated_at';
 /** What a search answers for each package of its page, read from `page`. */
-const PAGE_COLUMNS = `page.id, page.name, page.latest_version, page.description, page.tags, page.targets, page.created_at, page.updated_at,
-              vs.versions, vs.downloads, ${LATEST_FLAGS} AS flags`;
+const PAGE_COLUMNS = `page.id, page.name, page.latest_version, page.description, to_json(page.tags) AS tags, to_json(page.targets) AS targets,
+              page.created_at, page.updated_at, to_json(vs.versions) AS versions, vs.downloads, ${LATEST_FLAGS} AS flags`;
 
 /**
  * The statements' texts, built once: they depend on nothing but constants, and one string used
@@ -579,8 +583,8 @@ export class PgPackageRepo implements PackageRepo {
     const visibleWhere = `WHERE p.latest_version IS NOT NULL AND ${visibleRegistrySql(1)}`;
     const visible = `FROM registry.packages p JOIN registry.registries r ON r.id = p.registry_id
         ${visibleWhere}`;
-    const listed = `SELECT p.id, p.name, p.latest_version, p.description, p.tags, p.targets, p.created_at, p.updated_at,
-              vs.versions, vs.downloads, ${LATEST_FLAGS} AS flags
+    const listed = `SELECT p.id, p.name, p.latest_version, p.description, to_json(p.tags) AS tags, to_json(p.targets) AS targets,
+              p.created_at, p.updated_at, to_json(vs.versions) AS versions, vs.downloads, ${LATEST_FLAGS} AS flags
          FROM registry.packages p JOIN registry.registries r ON r.id = p.registry_id
         ${versionsOf('p')}
         ${visibleWhere}`;
