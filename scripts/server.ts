@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { batchStandardOutput } from './local/batchedStandardOutput.js';
 import { startLocalServer } from './local/LocalServer.js';
 
 // Lambda runs nodejs22.x; the SDK's notice that it will drop Node 20 is noise on a laptop.
@@ -7,6 +8,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 // `npm start`: the API on this machine, on embedded stores unless DATABASE_URL /
 // DYNAMODB_ENDPOINT point elsewhere. See README.md for the environment variables.
+batchStandardOutput();
+
 const port = Number(process.env.PORT ?? 8080);
 const host = process.env.HOST ?? '127.0.0.1';
 const dataDir = resolve(process.env.RFH_DATA_DIR ?? '.data');
