@@ -304,15 +304,18 @@ const SEARCH_SQL = ((): string => {
          -- Matching versions in rank order, from the index alone; each is then looked up (a latest
          -- version, visible, not a hit above: \`hits\` holds all of them when this runs) until the
          -- page is full, so only the first few of thousands of matches cost a lookup.
+         -- The matching files' paths are read for the listed versions only: collecting them for
+         -- every match made the count's hash table spill to disk for a common word.
          SELECT listed.*
-           FROM (SELECT f.version_id, count(*) AS files, array_agg(f.path) AS paths
+           FROM (SELECT f.version_id, count(*) AS files
                    FROM registry.version_files f
                   WHERE f.search @@ ${ENGLISH}
                   GROUP BY f.version_id
                   ORDER BY files DESC, f.version_id DESC) matched
           CROSS JOIN LATERAL (
-                SELECT ${SEARCH_COLUMNS}, 1 AS tier, false AS exact, matched.files::real AS rank,
-                       matched.version_id, matched.paths AS matched_paths
+                SELECT ${SEARCH_COLUMNS}, 1 AS tier, false AS exact, matched.files::real AS rank, matched.version_id,
+                       ARRAY(SELECT mf.path FROM registry.version_files mf
+                              WHERE mf.version_id = matched.version_id AND mf.search @@ ${ENGLISH}) AS matched_paths
                   FROM registry.package_versions v JOIN registry.packages p ON p.id = v.package_id AND p.latest_version = v.version
                  WHERE v.id = matched.version_id AND ${filters} AND NOT (p.search @@ ${ANY_LANGUAGE})
                 OFFSET 0) listed
