@@ -17,6 +17,7 @@ import { withDatabaseCpu } from './databaseCpu.js';
 import { CONTENT_QUERIES } from './ruleFiles.js';
 import { startDynamoProcess } from './dynamoProcess.js';
 import { startServerProcess } from './serverProcess.js';
+import { PACKAGES, packageRead, searchOf, versionRead } from './readRequests.js';
 
 // `npm run bench [-- <group>...]`: the local server in its own process on real PostgreSQL
 // (BENCH_DATABASE_URL, else DATABASE_URL, else this machine's server), rate limits off, loaded
@@ -36,7 +37,6 @@ const DEFAULT_GROUPS = GROUPS.filter((g) => g !== 'reads');
 type Group = (typeof GROUPS)[number];
 
 // Sizes: the whole run stays well under 10 minutes on a 2-core machine (docs/BENCHMARKS.md).
-const PACKAGES = 10_000;
 const BLOBS = 20;
 const PUBLISHES = 500;
 const MIXED_REQUESTS = 20_000;
@@ -136,12 +136,6 @@ function searchCpu(run: { result: LoadResult; databaseCpuMs?: number }) {
   };
 }
 
-/** The public reads of the packages and reads groups, spread over the seeded packages. */
-const packageRead = (i: number): LoadRequest => ({ method: 'GET', path: `/v1/packages/${seededName((i * 7919) % PACKAGES)}` });
-const versionRead = (i: number): LoadRequest => ({ method: 'GET', path: `/v1/packages/${seededName((i * 104729) % PACKAGES)}/versions/1.1.0` });
-const searchOf =
-  (queries: readonly string[]) =>
-  (i: number): LoadRequest => ({ method: 'GET', path: `/v1/packages?q=${encodeURIComponent(queries[i % queries.length]!)}` });
 
 const loginRequest = (username: string): LoadRequest => ({
   method: 'POST',

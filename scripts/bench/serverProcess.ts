@@ -14,13 +14,14 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
  * `npm start` in its own process (as in production, the load generator must not share the
  * server's event loop or cores' accounting), on a free port, with the given environment.
  */
-export async function startServerProcess(env: NodeJS.ProcessEnv): Promise<ServerProcess> {
+export async function startServerProcess(env: NodeJS.ProcessEnv, checkout = process.env.BENCH_SERVER_ROOT ?? root): Promise<ServerProcess> {
   // BENCH_SERVER_CPU_PROF=<dir>: a V8 CPU profile of the server, written there when it stops.
   const profile = process.env.BENCH_SERVER_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_SERVER_CPU_PROF] : [];
-  // BENCH_SERVER_ROOT=<checkout>: the server of another checkout (its own `npm ci` done), driven
-  // by this bench: a before/after comparison with one load generator and one way of measuring.
+  // `checkout`, by default BENCH_SERVER_ROOT, else this one: the server of another checkout (its
+  // own `npm ci` done) driven by this bench, a before/after comparison with one load generator and
+  // one way of measuring.
   const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', 'scripts/server.ts'], {
-    cwd: process.env.BENCH_SERVER_ROOT ?? root,
+    cwd: checkout,
     // argon2 hashes run on libuv's pool: as many threads as cores, so hashes do not fight each
     // other and the event loop for the same cores (measured: ~15% more logins per second here).
     env: { ...process.env, PORT: '0', UV_THREADPOOL_SIZE: String(availableParallelism()), ...env },
