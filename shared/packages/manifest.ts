@@ -148,7 +148,8 @@ export function compareVersions(a: string, b: string): number {
 export interface ReadVersion {
   text: string;
   core: [number, number, number] | null;
-  semver: ReturnType<typeof parsedVersion>;
+  /** What semver reads in it (null when it cannot); for a plain version, undefined until a comparison needs it. */
+  semver: ReturnType<typeof parsedVersion> | undefined;
 }
 
 // At most 15 digits: every such number is exact in a double.
@@ -156,13 +157,16 @@ const PLAIN_VERSION = /^(\d{1,15})\.(\d{1,15})\.(\d{1,15})$/;
 
 export function readVersion(text: string): ReadVersion {
   const plain = PLAIN_VERSION.exec(text);
-  return plain ? { text, core: [Number(plain[1]), Number(plain[2]), Number(plain[3])], semver: null } : { text, core: null, semver: parsedVersion(text) };
+  return plain ? { text, core: [Number(plain[1]), Number(plain[2]), Number(plain[3])], semver: undefined } : { text, core: null, semver: parsedVersion(text) };
 }
+
+/** The version as semver reads it, read at most once (a plain one compared with another kind). */
+const semverOf = (v: ReadVersion) => (v.semver === undefined ? (v.semver = parsedVersion(v.text)) : v.semver);
 
 /** compareVersions of two versions read once: a sort reads each version once, not once per comparison. */
 export function compareReadVersions(a: ReadVersion, b: ReadVersion): number {
   if (a.core && b.core) return Math.sign(a.core[0] - b.core[0] || a.core[1] - b.core[1] || a.core[2] - b.core[2]);
-  const [x, y] = [a.semver ?? (a.core && parsedVersion(a.text)), b.semver ?? (b.core && parsedVersion(b.text))];
+  const [x, y] = [semverOf(a), semverOf(b)];
   if (x && y) return x.compare(y);
   if (x || y) return x ? 1 : -1;
   return a.text < b.text ? -1 : a.text > b.text ? 1 : 0;
