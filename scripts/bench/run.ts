@@ -136,7 +136,6 @@ function searchCpu(run: { result: LoadResult; databaseCpuMs?: number }) {
   };
 }
 
-
 const loginRequest = (username: string): LoadRequest => ({
   method: 'POST',
   path: '/v1/auth/login',

@@ -257,14 +257,17 @@ const WINDOW_LENGTH = 320;
  */
 export function searchStatement(query: SearchQuery, viewer: Viewer = ANONYMOUS): { text: string; params: unknown[] } {
   const q = query.q.trim();
-  const params = [query.tag ?? null, query.target ?? null, query.limit, query.offset, ...viewerParams(viewer)];
+  const params = filterParams(query, viewer);
   return q === '' ? { text: LIST_SQL, params } : { text: SEARCH_SQL, params: [q, ...params] };
 }
 
 /** The near misses of a query (not blank) that has no hit: names like it, for a query with a typo. */
 export function nearMissStatement(query: SearchQuery, viewer: Viewer = ANONYMOUS): { text: string; params: unknown[] } {
-  return { text: NEAR_MISS_SQL, params: [query.q.trim(), query.tag ?? null, query.target ?? null, query.limit, query.offset, ...viewerParams(viewer)] };
+  return { text: NEAR_MISS_SQL, params: [query.q.trim(), ...filterParams(query, viewer)] };
 }
+
+/** The parameters searchFilters numbers, in its order: tag, target, limit, offset, the viewer. */
+const filterParams = (query: SearchQuery, viewer: Viewer) => [query.tag ?? null, query.target ?? null, query.limit, query.offset, ...viewerParams(viewer)];
 
 /** The filters of a search, its parameters numbered from `first`: tag, target, then the viewer after limit and offset. */
 function searchFilters(first: number): string {
