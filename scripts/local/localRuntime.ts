@@ -1,7 +1,7 @@
 import { Argon2PasswordHasher } from '../../shared/auth/PasswordHasher.js';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PgDatabase } from '../../shared/adapters/postgres/PgDatabase.js';
 import { migrate } from '../../shared/db/migrate.js';
@@ -69,12 +69,29 @@ export interface PickedStore<T> {
   close(): Promise<void>;
 }
 
+/** DATABASE_PIPELINED_CONNECTIONS: 0 to 64; by default one per core, at least 2. */
+export function pipelinedConnections(value: string | undefined): number {
+  if (value === undefined || value === '') return Math.max(2, availableParallelism());
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 64) {
+    throw new Error(`DATABASE_PIPELINED_CONNECTIONS must be a whole number from 0 to 64, not "${value}"`);
+  }
+  return n;
+}
+
 /** PostgreSQL at DATABASE_URL, else embedded PGlite under `dataDir` (in memory without one); not migrated. */
 export async function openLocalDatabase(env: NodeJS.ProcessEnv, dataDir?: string): Promise<PickedStore<Database>> {
   if (env.DATABASE_URL) {
     // A direct connection, unless DATABASE_NAMED_STATEMENTS=off says a transaction-mode pooler
-    // sits in between: each statement is parsed and planned once per connection.
-    const db = new PgDatabase({ connectionString: env.DATABASE_URL, maxConnections: 10, namedStatements: env.DATABASE_NAMED_STATEMENTS !== 'off' });
+    // sits in between: each statement is parsed and planned once per connection. Single
+    // statements are pipelined over one connection per core unless
+    // DATABASE_PIPELINED_CONNECTIONS says otherwise (0 behind a pooler).
+    const db = new PgDatabase({
+      connectionString: env.DATABASE_URL,
+      maxConnections: 10,
+      namedStatements: env.DATABASE_NAMED_STATEMENTS !== 'off',
+      pipelinedConnections: pipelinedConnections(env.DATABASE_PIPELINED_CONNECTIONS),
+    });
     return { store: db, description: 'PostgreSQL at DATABASE_URL', close: () => db.close() };
   }
   const db = await PgliteDatabase.open(dataDir ? join(dataDir, 'pg') : undefined);

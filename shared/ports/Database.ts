@@ -16,8 +16,8 @@ export interface Database extends SqlClient {
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
   /** Cheap liveness probe. */
   ping(): Promise<void>;
-  /** Connection pool use, where there is a pool. */
-  poolStats?(): { total: number; idle: number; waiting: number };
+  /** Connection pool use, where there is a pool, and the pipelined connections beside it if any. */
+  poolStats?(): { total: number; idle: number; waiting: number; pipelined?: { connections: number; inFlight: number } };
   close(): Promise<void>;
 }
 

@@ -77,9 +77,10 @@ export const blankDatabaseEngines: Engine[] = [
           name: 'PostgreSQL',
           open: () =>
             onScratch('PostgreSQL', (url) => {
-              // As `npm start` connects (named statements); the unnamed form, as behind RDS
-              // Proxy, is held to the same answers in test/integration/pgDatabase.test.ts.
-              const db = new PgDatabase({ connectionString: url, namedStatements: true });
+              // As `npm start` connects (named statements, single statements pipelined); the
+              // unnamed, pooled form, as behind RDS Proxy, is held to the same answers in
+              // test/integration/pgDatabase.test.ts.
+              const db = new PgDatabase({ connectionString: url, namedStatements: true, pipelinedConnections: 2 });
               return { db, close: () => db.close() };
             }),
         },

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Database, QueryResult, SqlClient } from '../../ports/Database.js';
+import { PipelinedConnections } from './PipelinedConnections.js';
 import { connectionLost, toStoreError } from './storeErrors.js';
 
 export interface PgDatabaseOptions {
@@ -24,6 +25,14 @@ export interface PgDatabaseOptions {
    * that never saw it. Default off.
    */
   namedStatements?: boolean;
+  /**
+   * Single statements outside a transaction go over this many long-lived connections, pipelined
+   * (PipelinedConnections), besides the pool that transactions use: on a busy local server about
+   * a third less CPU per read. Only on a direct connection, like named statements: RDS Proxy and
+   * transaction-mode poolers do not promise to keep a pipeline's statements on one connection.
+   * Default 0: every statement takes a pooled connection.
+   */
+  pipelinedConnections?: number;
 }
 
 /**
@@ -51,6 +60,7 @@ const QUERY_TIMEOUT_MARGIN_MS = 500;
  */
 export class PgDatabase implements Database {
   private readonly pool: pg.Pool;
+  private readonly pipelined: PipelinedConnections | undefined;
   private readonly statementNames: Map<string, string> | undefined;
 
   constructor(options: PgDatabaseOptions) {
@@ -66,6 +76,17 @@ export class PgDatabase implements Database {
     // An idle client losing its connection must not crash the process; the next query reconnects.
     this.pool.on('error', () => {});
     this.statementNames = options.namedStatements ? new Map() : undefined;
+    this.pipelined = options.pipelinedConnections
+      ? new PipelinedConnections(
+          {
+            ...(options.connection ?? { connectionString: options.connectionString }),
+            connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,
+            statement_timeout: statementTimeout,
+            query_timeout: statementTimeout + QUERY_TIMEOUT_MARGIN_MS,
+          },
+          options.pipelinedConnections,
+        )
+      : undefined;
   }
 
   /** The statement as node-postgres takes it: named when that is on and the text has or gets a name. */
@@ -78,7 +99,8 @@ export class PgDatabase implements Database {
 
   async query<Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
     try {
-      const result = await this.pool.query(this.statement(text, params));
+      const statement = this.statement(text, params);
+      const result = this.pipelined ? await this.pipelined.query(statement) : await this.pool.query(statement);
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
     } catch (err) {
       throw toStoreError(err);
@@ -157,10 +179,16 @@ export class PgDatabase implements Database {
   }
 
   poolStats() {
-    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+    return {
+      total: this.pool.totalCount,
+      idle: this.pool.idleCount,
+      waiting: this.pool.waitingCount,
+      ...(this.pipelined ? { pipelined: this.pipelined.stats() } : {}),
+    };
   }
 
   async close(): Promise<void> {
+    await this.pipelined?.close();
     await this.pool.end();
   }
 }
