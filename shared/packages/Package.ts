@@ -1,6 +1,6 @@
 import { ApiError, notFound } from '../errors.js';
 import { DEFAULT_REGISTRY } from '../registries/Registry.js';
-import { compareReadVersions, PACKAGE_NAME_PATTERN, readVersion } from './manifest.js';
+import { compareReadVersions, PACKAGE_NAME_PATTERN, plainAndNewestFirst, readVersion } from './manifest.js';
 import type { ContentMatch } from './searchSnippet.js';
 import type { QuarantineRecord, YankRecord } from './VersionStatus.js';
 
@@ -136,13 +136,16 @@ export function packageNameFromPath(params: Record<string, string>): string {
 
 /**
  * Newest first; releases above pre-releases of the same core, as semver orders them. Versions equal
- * in precedence (stored before such twins were refused) keep a fixed order, by their text.
+ * in precedence (stored before such twins were refused) keep a fixed order, by their text. A list
+ * already in that order (the database lists versions newest published first) is answered as it is.
  */
-export const sortVersionsNewestFirst = (versions: string[]) =>
-  versions
-    .map(readVersion)
-    .sort((a, b) => compareReadVersions(b, a) || (a.text < b.text ? 1 : a.text > b.text ? -1 : 0))
-    .map((v) => v.text);
+export const sortVersionsNewestFirst = (versions: string[]): string[] =>
+  plainAndNewestFirst(versions)
+    ? versions
+    : versions
+        .map(readVersion)
+        .sort((a, b) => compareReadVersions(b, a) || (a.text < b.text ? 1 : a.text > b.text ? -1 : 0))
+        .map((v) => v.text);
 
 /** The version `latest` points at: the highest release, or the highest pre-release if there is none. */
 export function latestOf(versions: string[]): string | null {

@@ -155,6 +155,35 @@ export interface ReadVersion {
 // At most 15 digits: every such number is exact in a double.
 const PLAIN_VERSION = /^(\d{1,15})\.(\d{1,15})\.(\d{1,15})$/;
 
+/**
+ * Whether `versions` are all plain and already newest first, as the database lists a package's
+ * versions when they were published in order: nearly always, and then nothing needs sorting or
+ * allocating. The numbers are read in place.
+ */
+export function plainAndNewestFirst(versions: readonly string[]): boolean {
+  for (let i = 0; i < versions.length; i++) {
+    if (!PLAIN_VERSION.test(versions[i]!)) return false;
+    if (i > 0 && comparePlainVersions(versions[i - 1]!, versions[i]!) <= 0) return false;
+  }
+  return true;
+}
+
+/** Two plain versions (PLAIN_VERSION) compared by their three numbers, read digit by digit. */
+function comparePlainVersions(a: string, b: string): number {
+  let i = 0;
+  let j = 0;
+  for (let part = 0; part < 3; part++, i++, j++) {
+    let x = 0;
+    let y = 0;
+    for (; i < a.length && a.charCodeAt(i) !== DOT; i++) x = x * 10 + a.charCodeAt(i) - ZERO;
+    for (; j < b.length && b.charCodeAt(j) !== DOT; j++) y = y * 10 + b.charCodeAt(j) - ZERO;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+const DOT = 46;
+const ZERO = 48;
+
 export function readVersion(text: string): ReadVersion {
   const plain = PLAIN_VERSION.exec(text);
   return plain ? { text, core: [Number(plain[1]), Number(plain[2]), Number(plain[3])], semver: undefined } : { text, core: null, semver: parsedVersion(text) };

@@ -272,6 +272,22 @@ describe('sortVersionsNewestFirst and latestOf', () => {
     expect(latestOf(stored)).toBe('1.10.0');
     expect(latestOf(['1.0.0-rc', '1.0.0-beta'])).toBe('1.0.0-rc');
   });
+
+  it('answer a list already newest first as it is, and any order as the full sort does', () => {
+    const fullSort = (versions: string[]) => [...versions].sort((a, b) => compareVersions(b, a) || (a < b ? 1 : a > b ? -1 : 0));
+    const permutations = (items: string[]): string[][] =>
+      items.length <= 1 ? [items] : items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+    for (const set of [
+      ['1.10.0', '1.9.0', '1.2.0', '0.10.1', '0.9.12'],
+      ['10.0.0', '9.99.99', '1.0.10', '1.0.9'],
+      ['1.0.0', '01.0.0', '1.0.1', '1.0.0-rc'],
+      ['999999999999999.0.0', '99999999999999.9.9', '2.0.0'],
+    ]) {
+      for (const order of permutations(set)) expect(sortVersionsNewestFirst(order), order.join(' ')).toEqual(fullSort(order));
+    }
+    const newestFirst = ['1.10.0', '1.9.0', '1.2.0'];
+    expect(sortVersionsNewestFirst(newestFirst)).toBe(newestFirst);
+  });
 });
 
 describe('claimsOf', () => {

@@ -140,12 +140,13 @@ const VISIBLE_VERSIONS_OF_PACKAGE = `${VERSION_SELECT} WHERE p.name = $1 AND ${v
 /**
  * The versions of the package `${alias}`, read in one pass as `vs`: all of them, the yanked and
  * the quarantined ones, the downloads of all, and the latest one's id (for its findings). Half the
- * database's work of a sub-select per list.
+ * database's work of a sub-select per list. Each list is newest published first, which is nearly
+ * always newest first: sortVersionsNewestFirst then only checks the order.
  */
 const versionsOf = (alias: string) => `CROSS JOIN LATERAL (
-        SELECT coalesce(array_agg(v.version), '{}') AS versions,
-               coalesce(array_agg(v.version) FILTER (WHERE v.yanked_at IS NOT NULL), '{}') AS yanked_versions,
-               coalesce(array_agg(v.version) FILTER (WHERE v.quarantined_at IS NOT NULL), '{}') AS quarantined_versions,
+        SELECT coalesce(array_agg(v.version ORDER BY v.id DESC), '{}') AS versions,
+               coalesce(array_agg(v.version ORDER BY v.id DESC) FILTER (WHERE v.yanked_at IS NOT NULL), '{}') AS yanked_versions,
+               coalesce(array_agg(v.version ORDER BY v.id DESC) FILTER (WHERE v.quarantined_at IS NOT NULL), '{}') AS quarantined_versions,
                coalesce(sum(v.downloads), 0)::bigint AS downloads,
                max(v.id) FILTER (WHERE v.version = ${alias}.latest_version) AS latest_id
           FROM registry.package_versions v WHERE v.package_id = ${alias}.id) vs`;
