@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Database, QueryResult, SqlClient } from '../../ports/Database.js';
 import { PipelinedConnections } from './PipelinedConnections.js';
 import { connectionLost, toStoreError } from './storeErrors.js';
+import { PG_TYPES } from './typeParsers.js';
 
 export interface PgDatabaseOptions {
   /** Either a URL, or explicit settings (e.g. RDS Proxy with an IAM-token password). */
@@ -72,6 +73,7 @@ export class PgDatabase implements Database {
       idleTimeoutMillis: 30_000,
       statement_timeout: statementTimeout,
       query_timeout: statementTimeout + QUERY_TIMEOUT_MARGIN_MS,
+      types: PG_TYPES,
     });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     this.pool.on('error', () => {});
@@ -83,6 +85,7 @@ export class PgDatabase implements Database {
             connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,
             statement_timeout: statementTimeout,
             query_timeout: statementTimeout + QUERY_TIMEOUT_MARGIN_MS,
+            types: PG_TYPES,
           },
           options.pipelinedConnections,
         )
