@@ -672,7 +672,11 @@ export class PgPackageRepo implements PackageRepo {
       const hasHits = query.offset > 0 && (await run(searchStatement({ ...query, limit: 1, offset: 0 }, viewer))).length > 0;
       if (!hasHits) rows = await run(nearMissStatement(query, viewer));
     }
-    return rows.map((r) => ({ ...toSummary(r), matches: r.matches.map((m) => contentMatchOf(m.path, m.headline)) }));
+    return rows.map((r) => {
+      const summary = toSummary(r);
+      summary.matches = r.matches.map((m) => contentMatchOf(m.path, m.headline));
+      return summary;
+    });
   }
 
   async findArchive(sha256: string, viewer: Viewer): Promise<ArchiveAvailability | null> {
