@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createScratchDatabase } from '../local/scratchDatabase.js';
+import { withDatabaseCpu } from './databaseCpu.js';
 import { startDynamoProcess } from './dynamoProcess.js';
 import { runLoad, type LoadRequest } from './load.js';
 import { PACKAGES, packageRead, searchOf, versionRead } from './readRequests.js';
@@ -31,7 +32,7 @@ const reads: Array<[string, (i: number) => LoadRequest]> = [
 ];
 
 const dynamo = await startDynamoProcess();
-const servers: Array<{ name: string; server: ServerProcess; scratch: { drop(): Promise<void> }; dataDir: string }> = [];
+const servers: Array<{ name: string; server: ServerProcess; scratch: { url: string; drop(): Promise<void> }; dataDir: string }> = [];
 try {
   for (const [name, checkout] of [
     ['other', resolve(other)],
@@ -49,23 +50,33 @@ try {
   // An unmeasured pass: code compiled, connections open, statements prepared.
   for (const { server } of servers) for (const [, pick] of reads) await runLoad({ url: server.url, connections: 50, amount: 1_000, pick });
 
-  const cpu = new Map<string, number[]>();
+  // The server's CPU per request, and the database's (its backends for that server's scratch
+  // database): work moved from one to the other shows.
+  const cpu = new Map<string, { server: number[]; database: number[] }>();
   for (let round = 0; round < rounds; round++) {
     for (const [read, pick] of reads) {
-      for (const { name, server } of round % 2 === 0 ? servers : [...servers].reverse()) {
-        const r = await runLoad({ url: server.url, serverPid: server.pid, connections: 50, amount: AMOUNT, pick });
+      for (const { name, server, scratch } of round % 2 === 0 ? servers : [...servers].reverse()) {
+        const { result: r, databaseCpuMs } = await withDatabaseCpu(scratch.url, () =>
+          runLoad({ url: server.url, serverPid: server.pid, connections: 50, amount: AMOUNT, pick }),
+        );
         const ms = r.cpu?.serverCpuMsPerRequest ?? Number.NaN;
+        const dbMs = databaseCpuMs === undefined ? Number.NaN : Math.round((databaseCpuMs / r.requests) * 100) / 100;
         const key = `${read} ${name}`;
-        cpu.set(key, [...(cpu.get(key) ?? []), ms]);
-        console.log(`round ${round + 1} ${key}: ${ms} ms/req, ${r.throughput} req/s, non-2xx ${r.non2xx + r.errors}`);
+        const seen = cpu.get(key) ?? { server: [], database: [] };
+        seen.server.push(ms);
+        seen.database.push(dbMs);
+        cpu.set(key, seen);
+        console.log(`round ${round + 1} ${key}: ${ms} ms/req, database ${dbMs} ms/req, ${r.throughput} req/s, non-2xx ${r.non2xx + r.errors}`);
       }
     }
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
-  console.log('\nserver CPU ms per request, median of each tree\'s runs:');
+  const change = (from: number, to: number) => `${Math.round(((to - from) / from) * 100)}%`;
+  console.log("\nCPU ms per request, median of each tree's runs (server; database):");
   for (const [read] of reads) {
-    const [first, second] = servers.map(({ name }) => median(cpu.get(`${read} ${name}`)!));
-    console.log(`${read}: other ${first} -> this ${second} (${Math.round(((second! - first!) / first!) * 100)}%)`);
+    const [first, second] = servers.map(({ name }) => cpu.get(`${read} ${name}`)!);
+    const [s1, s2, d1, d2] = [median(first!.server), median(second!.server), median(first!.database), median(second!.database)];
+    console.log(`${read}: server other ${s1} -> this ${s2} (${change(s1, s2)}); database other ${d1} -> this ${d2} (${change(d1, d2)})`);
   }
 } finally {
   for (const { server, scratch, dataDir } of servers) {
