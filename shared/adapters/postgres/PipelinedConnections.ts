@@ -21,7 +21,7 @@ interface Lane {
  * sleeping backend and a read for its answer, and on a virtual machine those wake-ups cost more
  * than node-postgres's whole work on the statement. Pipelined, a backend that is still busy
  * finds the next statements already there, and answers arrive together: measured here, the
- * server's CPU per package read fell by about a third.
+ * server's CPU per package read fell by about half (docs/BENCHMARKS.md).
  *
  * The cost is head-of-line blocking: a slow statement delays those sent behind it on its
  * connection (never past the statement timeout). A new statement goes to the connection with the
