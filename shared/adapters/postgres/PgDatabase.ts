@@ -66,30 +66,19 @@ export class PgDatabase implements Database {
 
   constructor(options: PgDatabaseOptions) {
     const statementTimeout = options.statementTimeoutMs ?? 3000;
-    this.pool = new pg.Pool({
+    // Every connection, pooled or pipelined, is opened and bounded alike.
+    const connection: pg.ClientConfig = {
       ...(options.connection ?? { connectionString: options.connectionString }),
-      max: options.maxConnections ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,
-      idleTimeoutMillis: 30_000,
       statement_timeout: statementTimeout,
       query_timeout: statementTimeout + QUERY_TIMEOUT_MARGIN_MS,
       types: PG_TYPES,
-    });
+    };
+    this.pool = new pg.Pool({ ...connection, max: options.maxConnections ?? 10, idleTimeoutMillis: 30_000 });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     this.pool.on('error', () => {});
     this.statementNames = options.namedStatements ? new Map() : undefined;
-    this.pipelined = options.pipelinedConnections
-      ? new PipelinedConnections(
-          {
-            ...(options.connection ?? { connectionString: options.connectionString }),
-            connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,
-            statement_timeout: statementTimeout,
-            query_timeout: statementTimeout + QUERY_TIMEOUT_MARGIN_MS,
-            types: PG_TYPES,
-          },
-          options.pipelinedConnections,
-        )
-      : undefined;
+    this.pipelined = options.pipelinedConnections ? new PipelinedConnections(connection, options.pipelinedConnections) : undefined;
   }
 
   /** The statement as node-postgres takes it: named when that is on and the text has or gets a name. */
