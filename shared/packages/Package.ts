@@ -3,6 +3,7 @@ import { DEFAULT_REGISTRY } from '../registries/Registry.js';
 import { compareReadVersions, PACKAGE_NAME_PATTERN, plainAndNewestFirst, readVersion } from './manifest.js';
 import type { ContentMatch } from './searchSnippet.js';
 import type { QuarantineRecord, YankRecord } from './VersionStatus.js';
+import { isoTimestamp } from '../isoTimestamp.js';
 
 export type Visibility = 'public' | 'private';
 
@@ -169,10 +170,10 @@ export function versionBody(v: VersionRecord) {
     published_by: v.publishedBy,
     downloads: v.downloads,
     visibility: v.visibility,
-    created_at: v.createdAt.toISOString(),
-    published_at: v.createdAt.toISOString(),
-    yanked: v.yanked && { at: v.yanked.at.toISOString(), reason: v.yanked.reason, by: v.yanked.by },
-    quarantine: v.quarantine && { at: v.quarantine.at.toISOString(), reason: v.quarantine.reason },
+    created_at: isoTimestamp(v.createdAt),
+    published_at: isoTimestamp(v.createdAt),
+    yanked: v.yanked && { at: isoTimestamp(v.yanked.at), reason: v.yanked.reason, by: v.yanked.by },
+    quarantine: v.quarantine && { at: isoTimestamp(v.quarantine.at), reason: v.quarantine.reason },
     safety: {
       scanner_version: v.safety.scannerVersion,
       findings: v.safety.findings.map((f) => ({ file: f.file, line: f.line, column: f.column, rule: f.rule, severity: f.severity, message: f.message, excerpt: f.excerpt })),

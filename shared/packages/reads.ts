@@ -5,6 +5,7 @@ import type { Dependencies } from '../runtime/Dependencies.js';
 import { downloadClientKey } from '../sideEffects/downloadCounts.js';
 import type { Viewer } from '../registries/Viewer.js';
 import { versionBody, type PackageRecord, type Visibility } from './Package.js';
+import { isoTimestamp } from '../isoTimestamp.js';
 
 /**
  * A published version and its archive: the bytes never change, but whether they may be shown
@@ -37,8 +38,8 @@ function packageBody(p: PackageRecord) {
     flags: p.flags,
     registry: p.registry,
     visibility: p.visibility,
-    created_at: p.createdAt.toISOString(),
-    updated_at: p.updatedAt.toISOString(),
+    created_at: isoTimestamp(p.createdAt),
+    updated_at: isoTimestamp(p.updatedAt),
   };
 }
 
@@ -67,8 +68,8 @@ export async function searchPackages(deps: Dependencies, query: SearchQuery, vie
     versions: r.versions,
     downloads: r.downloads,
     flags: r.flags,
-    created_at: r.createdAt.toISOString(),
-    updated_at: r.updatedAt.toISOString(),
+    created_at: isoTimestamp(r.createdAt),
+    updated_at: isoTimestamp(r.updatedAt),
     matches: r.matches ?? [],
   }));
 }
