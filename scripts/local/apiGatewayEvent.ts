@@ -16,7 +16,8 @@ export function toApiGatewayEvent(
 ): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
-  for (const [name, value] of Object.entries(req.headers)) {
+  for (const name in req.headers) {
+    const value = req.headers[name];
     if (value === undefined) continue;
     if (name === 'cookie') cookies.push(...String(value).split(/;\s*/));
     else headers[name] = Array.isArray(value) ? value.join(',') : value;
@@ -80,11 +81,15 @@ export function lambdaContext(route: RouteDefinition, requestId: string): Contex
 
 /** Writes a Lambda proxy result back as API Gateway would. */
 export function writeResult(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
-  const body = result.body === undefined ? Buffer.alloc(0) : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
+  // The body as bytes, not as a string for Node to encode as it writes: it would join the string to
+  // the headers and encode both again into a buffer of its own, more garbage than this one copy.
+  const body = result.body === undefined ? NO_BYTES : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
   const headers: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
+  for (const name in result.headers) headers[name] = String(result.headers[name]);
   if (result.cookies?.length) headers['Set-Cookie'] = result.cookies;
   headers['Content-Length'] = String(body.length);
   res.writeHead(result.statusCode ?? 200, headers);
   res.end(body);
 }
+
+const NO_BYTES = Buffer.alloc(0);

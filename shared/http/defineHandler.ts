@@ -79,8 +79,11 @@ export function signedIn(input: { principal: Principal | null }): Principal {
   return input.principal;
 }
 
+/** The body of a request without one (no byte of it can be written). */
+const NO_BODY = Buffer.alloc(0);
+
 function decodeBody(event: HttpEvent): Buffer {
-  if (!event.body) return Buffer.alloc(0);
+  if (!event.body) return NO_BODY;
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
 }
 
@@ -145,7 +148,7 @@ function routeGuard(route: RouteDefinition): MiddlewareObj<HttpEvent, HttpRespon
         principal: null,
         body: undefined,
         query: undefined,
-        rawBody: Buffer.alloc(0),
+        rawBody: NO_BODY,
         clientAddress: clientAddress(event, originSecrets),
       };
       // Where the stack has a CDN, the API answers only what came through it: calling API
@@ -206,7 +209,8 @@ function parseInput(body?: z.ZodMiniType, query?: z.ZodMiniType): MiddlewareObj<
     before: (request) => {
       const { event } = request;
       // Path parameters name things (packages, users, registries): no control character belongs in one.
-      for (const [name, value] of Object.entries(event.pathParameters ?? {})) {
+      for (const name in event.pathParameters) {
+        const value = event.pathParameters[name];
         if (value !== undefined && ANY_CONTROL.test(value)) throw badRequest(`Invalid path parameter ${name}: ${CONTROL_CHARACTER_MESSAGE}`);
       }
       const raw = decodeBody(event);
