@@ -168,6 +168,35 @@ describe.each(databaseEngines)('PgPackageRepo on $name', (engine) => {
     expect(await repo.search({ q: 'terraform', limit: 20, offset: 2 }, ANONYMOUS)).toEqual([]);
   });
 
+  it('lists a package in every kind of search as reading it says it is', async () => {
+    // Values that differ from each other, so a field read from another's place shows.
+    await publish(people.ann!, 'hit-agreement', '1.0.0', 320, { tags: ['agreement', 'docs'], targets: ['cursor', 'windsurf'] });
+    const { version } = await publish(people.ann!, 'hit-agreement', '1.1.0', 321, { tags: ['agreement', 'docs'], targets: ['cursor', 'windsurf'] });
+    await t.db.query("UPDATE registry.package_versions SET downloads = CASE version WHEN '1.0.0' THEN 7 ELSE 5 END WHERE package_id = (SELECT id FROM registry.packages WHERE name = 'hit-agreement')");
+    await t.db.query(
+      `INSERT INTO registry.version_findings (version_id, ordinal, file, line, column_number, rule, severity, message, excerpt)
+       SELECT $1::int, n, 'rules/a.md', 1, 1, 'hidden-text', 'flag', 'hidden', '' FROM generate_series(0, 2) AS n`,
+      [version.id],
+    );
+    await t.db.query(
+      `UPDATE registry.packages SET created_at = '2025-01-02 03:04:05.678912+00', updated_at = '2026-02-03 04:05:06.789123+00' WHERE name = 'hit-agreement'`,
+    );
+    const p = (await repo.getPackage('hit-agreement', ANONYMOUS))!;
+    expect(p).toMatchObject({ downloads: 12, flags: 3 });
+    expect(p.createdAt.toISOString()).toBe('2025-01-02T03:04:05.678Z');
+    expect(p.updatedAt.toISOString()).toBe('2026-02-03T04:05:06.789Z');
+    const asRead = {
+      id: p.id, name: p.name, version: p.latest, description: p.description, tags: p.tags, targets: p.targets,
+      versions: p.versions, downloads: p.downloads, flags: p.flags, createdAt: p.createdAt, updatedAt: p.updatedAt, matches: [],
+    };
+    const byName = await repo.search({ q: 'hit-agreement', limit: 20, offset: 0 }, ANONYMOUS);
+    const listed = await repo.search({ q: '', tag: 'agreement', limit: 20, offset: 0 }, ANONYMOUS);
+    const nearMiss = await repo.search({ q: 'hti-agreemnt', limit: 20, offset: 0 }, ANONYMOUS);
+    for (const [kind, hits] of Object.entries({ byName, listed, nearMiss })) {
+      expect(hits.find((h) => h.name === 'hit-agreement'), kind).toEqual(asRead);
+    }
+  });
+
   describe('content search', () => {
     const search = (q: string, viewer = ANONYMOUS, page = { limit: 20, offset: 0 }) => repo.search({ q, ...page }, viewer);
     /** The words a match highlights, as the page would mark them. */

@@ -84,16 +84,51 @@ interface SummaryRow {
   description: string;
   tags: string[];
   targets: string[];
-  /** A Date, or in a search's JSON page milliseconds since the epoch. */
-  created_at: Date | string | number;
-  updated_at: Date | string | number;
+  created_at: Date | string;
+  updated_at: Date | string;
   versions: string[];
   downloads: number | string;
   flags: number;
 }
 
-/** A search's row: a package as the catalogue lists it, and the excerpts of its matching files. */
-type SearchRow = SummaryRow & { matches: Array<{ path: string; headline: string }> };
+/**
+ * A package of a search's page as pageJson writes it: a JSON array, its values by position (a
+ * page of objects repeats every key on every package: twice the text to parse, and objects cost
+ * more to build than arrays). Timestamps in milliseconds since the epoch; `matches` the excerpts
+ * of its matching files.
+ */
+type SearchHit = [
+  id: number,
+  name: string,
+  latestVersion: string,
+  description: string,
+  tags: string[],
+  targets: string[],
+  createdAt: number,
+  updatedAt: number,
+  versions: string[],
+  downloads: number,
+  flags: number,
+  matches: Array<{ path: string; headline: string }>,
+];
+
+function searchHitToSummary(hit: SearchHit): PackageSummary {
+  const [id, name, latestVersion, description, tags, targets, createdAt, updatedAt, versions, downloads, flags, matches] = hit;
+  return {
+    id,
+    name,
+    version: latestVersion,
+    description,
+    tags,
+    targets,
+    versions: sortVersionsNewestFirst(versions),
+    downloads,
+    flags,
+    createdAt: new Date(createdAt),
+    updatedAt: new Date(updatedAt),
+    matches: matches.map((m) => contentMatchOf(m.path, m.headline)),
+  };
+}
 
 function toSummary(r: SummaryRow): PackageSummary {
   return {
@@ -288,17 +323,15 @@ const SEARCH_COLUMNS = 'p.id, p.name, p.latest_version, p.description, p.tags, p
 const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::bigint`;
 
 /**
- * A search's page, read from `page` in the given order: one JSON array of packages (SearchRow),
- * with the excerpts of each (`matches`, a JSON array). One value of a few KB is read in one native
- * JSON.parse, where a row per package made the driver decode and convert every column of every
- * row (a sixth of the server's work on a search).
+ * A search's page, read from `page` in the given order: one JSON array with a SearchHit for each
+ * package. One value of a few KB is read in one native JSON.parse, where a row per package made
+ * the driver decode and convert every column of every row (a sixth of the server's work on a
+ * search), and the database write out each timestamp as text.
  */
-const pageJson = (matches: string, order: string) => `SELECT coalesce(json_agg(json_build_object(
-                'id', page.id, 'name', page.name, 'latest_version', page.latest_version, 'description', page.description,
-                'tags', page.tags, 'targets', page.targets,
-                'created_at', ${epochMs('page.created_at')}, 'updated_at', ${epochMs('page.updated_at')},
-                'versions', vs.versions, 'downloads', vs.downloads, 'flags', ${LATEST_FLAGS},
-                'matches', ${matches}
+const pageJson = (matches: string, order: string) => `SELECT coalesce(json_agg(json_build_array(
+                page.id, page.name, page.latest_version, page.description, page.tags, page.targets,
+                ${epochMs('page.created_at')}, ${epochMs('page.updated_at')},
+                vs.versions, vs.downloads, ${LATEST_FLAGS}, ${matches}
               ) ORDER BY ${order}), '[]'::json) AS page
          FROM page
         ${versionsOf('page')}`;
@@ -677,19 +710,15 @@ export class PgPackageRepo implements PackageRepo {
   }
 
   async search(query: SearchQuery, viewer: Viewer): Promise<PackageSummary[]> {
-    const run = async (statement: { text: string; params: unknown[] }) => (await this.db.query<{ page: SearchRow[] }>(statement.text, statement.params)).rows[0]?.page ?? [];
-    let rows = await run(searchStatement(query, viewer));
+    const run = async (statement: { text: string; params: unknown[] }) => (await this.db.query<{ page: SearchHit[] }>(statement.text, statement.params)).rows[0]?.page ?? [];
+    let hits = await run(searchStatement(query, viewer));
     // Near misses only for a query with no hit at all: an empty first page says so, an empty later
     // page may only be past the last hit.
-    if (rows.length === 0 && query.q.trim() !== '') {
+    if (hits.length === 0 && query.q.trim() !== '') {
       const hasHits = query.offset > 0 && (await run(searchStatement({ ...query, limit: 1, offset: 0 }, viewer))).length > 0;
-      if (!hasHits) rows = await run(nearMissStatement(query, viewer));
+      if (!hasHits) hits = await run(nearMissStatement(query, viewer));
     }
-    return rows.map((r) => {
-      const summary = toSummary(r);
-      summary.matches = r.matches.map((m) => contentMatchOf(m.path, m.headline));
-      return summary;
-    });
+    return hits.map(searchHitToSummary);
   }
 
   async findArchive(sha256: string, viewer: Viewer): Promise<ArchiveAvailability | null> {
