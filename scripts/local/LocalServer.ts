@@ -102,6 +102,15 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+const NO_BODY = Buffer.alloc(0);
+
+/**
+ * Whether a request carries a body: without Content-Length or Transfer-Encoding it has none
+ * (RFC 9112, 6.3), and nothing is waited for. Node drains what no one read when the answer ends.
+ */
+const hasBody = (req: IncomingMessage): boolean =>
+  req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+
 /**
  * An error the server answers itself, before any handler (an unknown path, a body over the
  * route's limit, overload): as the API's JSON under /v1/, as a page elsewhere, as the route's own
@@ -143,7 +152,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     if (match.kind === 'method-not-allowed') {
       return sendError(res, new ApiError(405, `Method ${method} is not allowed here`), { Allow: match.allowed.join(', ') });
     }
-    const body = await readBody(req, match.route.maxBodyBytes);
+    const body = hasBody(req) ? await readBody(req, match.route.maxBodyBytes) : NO_BODY;
     const event = toApiGatewayEvent(req, url, match.route, match.params, body);
     const context = { ...lambdaContext(match.route, event.requestContext.requestId), dependencies: runtime.deps };
     const result = await handlers.get(match.route)!(event, context);
