@@ -325,8 +325,8 @@ const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)
 /**
  * A search's page, read from `page` in the given order: one JSON array with a SearchHit for each
  * package. One value of a few KB is read in one native JSON.parse, where a row per package made
- * the driver decode and convert every column of every row (a sixth of the server's work on a
- * search), and the database write out each timestamp as text.
+ * the driver decode and convert every column of every row (about a tenth of the server's work
+ * on a search), and the database write out each timestamp as text.
  */
 const pageJson = (matches: string, order: string) => `SELECT coalesce(json_agg(json_build_array(
                 page.id, page.name, page.latest_version, page.description, page.tags, page.targets,
