@@ -9,8 +9,8 @@ const digit = (n: number) => 48 + n;
  * `date.toISOString()`, computed here for dates from 1970 to 9999, and left to it otherwise
  * (earlier, later, or an invalid date, which throws as it would). V8's own is a call into its
  * runtime of about 0.4 µs; the bodies of the public reads write two or more timestamps per
- * package, 40 on a page of search results, which made it a twentieth of the server's work on a
- * search. The calendar arithmetic is Howard Hinnant's `civil_from_days`.
+ * package, 40 on a page of search results (16 µs, about 3% of the server's work on a search).
+ * This takes about 0.08 µs. The calendar arithmetic is Howard Hinnant's `civil_from_days`.
  */
 export function isoTimestamp(date: Date): string {
   const ms = date.getTime();
