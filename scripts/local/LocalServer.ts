@@ -7,7 +7,7 @@ import { describeError } from '../../shared/http/errorResponse.js';
 import { errorPageResponse } from '../../shared/web/definePage.js';
 import { SECURITY_HEADERS } from '../../shared/http/securityHeaders.js';
 import { routes, type RouteDefinition } from '../../shared/routes.js';
-import { lambdaContext, toApiGatewayEvent, writeResult } from './apiGatewayEvent.js';
+import { lambdaContext, NO_BYTES, toApiGatewayEvent, writeResult } from './apiGatewayEvent.js';
 import { openLocalRuntime, type LocalRuntime } from './localRuntime.js';
 import { RouteMatcher } from './routeMatcher.js';
 
@@ -102,8 +102,6 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-const NO_BODY = Buffer.alloc(0);
-
 /**
  * Whether a request carries a body: without Content-Length or Transfer-Encoding it has none
  * (RFC 9112, 6.3), and nothing is waited for. Node drains what no one read when the answer ends.
@@ -152,7 +150,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     if (match.kind === 'method-not-allowed') {
       return sendError(res, new ApiError(405, `Method ${method} is not allowed here`), { Allow: match.allowed.join(', ') });
     }
-    const body = hasBody(req) ? await readBody(req, match.route.maxBodyBytes) : NO_BODY;
+    const body = hasBody(req) ? await readBody(req, match.route.maxBodyBytes) : NO_BYTES;
     const event = toApiGatewayEvent(req, url, match.route, match.params, body);
     const context = { ...lambdaContext(match.route, event.requestContext.requestId), dependencies: runtime.deps };
     const result = await handlers.get(match.route)!(event, context);

@@ -79,6 +79,9 @@ export function lambdaContext(route: RouteDefinition, requestId: string): Contex
   };
 }
 
+/** No bytes: a body that is absent, shared (a Buffer of length 0 has nothing to write into). */
+export const NO_BYTES = Buffer.alloc(0);
+
 /** Writes a Lambda proxy result back as API Gateway would. */
 export function writeResult(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
   // The body as bytes, not as a string for Node to encode as it writes: it would join the string to
@@ -91,5 +94,3 @@ export function writeResult(res: ServerResponse, result: APIGatewayProxyStructur
   res.writeHead(result.statusCode ?? 200, headers);
   res.end(body);
 }
-
-const NO_BYTES = Buffer.alloc(0);
